@@ -1,0 +1,167 @@
+"""Board report: build the board pack PDF for a period, download it, and download any pack built before.
+
+Board members and administrators only (checked again in tracker). Each pack is kept as built, so the list of
+past packs hands back the same bytes, and the next pack's "what changed" starts where the last one ended.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import streamlit as st
+from sqlmodel import Session
+
+from pages.common import engine, require_actor
+from tracker.auth import PermissionDenied, require
+from tracker.charts.export import INSTALL_HINT, charts_available, warm_up
+from tracker.report import build_pack, default_period, list_packs, pack_pdf
+
+actor = require_actor()
+st.title("Board report")
+try:
+    require(actor, "build_pack")
+except PermissionDenied as exc:  # the page is not offered to other roles; a direct visit lands here
+    st.error(str(exc))
+    st.stop()
+
+st.caption(
+    "The pack for the oversight board: headline figures, status by theme and pillar, every action, what changed "
+    "since the previous pack, evidence and measures, and the workforce (HESA-rounded). Each pack is kept."
+)
+
+with Session(engine()) as s:
+    start_default, end_default = default_period(session=s)
+
+charts_ok, charts_why = charts_available()
+if charts_ok:
+    warm_up()  # the browser that draws the charts starts now, while the user picks the period
+else:
+    st.info(
+        f"This server cannot draw charts: {charts_why} Packs are still built, with each chart's data table in "
+        "its place.",
+        icon=":material/info:",
+    )
+
+with st.form("build"):
+    left, right = st.columns(2)
+    start = left.date_input("From", value=start_default, format="DD/MM/YYYY", key="pack_from")
+    end = right.date_input("To", value=end_default, format="DD/MM/YYYY", key="pack_to")
+    st.caption(
+        'Figures are as they stood on the last day; "what changed" runs from the end of the previous pack '
+        "(or the first day, for the first pack)."
+    )
+    charts = st.checkbox(
+        "Draw charts",
+        value=charts_ok,
+        disabled=not charts_ok,
+        key="pack_charts",
+        help="Without charts, each chart's data table is printed instead" if charts_ok else INSTALL_HINT,
+    )
+    submitted = st.form_submit_button("Build the pack", type="primary", icon=":material/picture_as_pdf:")
+
+if submitted:
+    if not isinstance(start, date) or not isinstance(end, date):
+        st.error("Choose both the first and the last day of the period.")
+    else:
+        bar = st.progress(0.0, text="Starting")
+
+        def progress(step: str, fraction: float) -> None:
+            bar.progress(min(max(fraction, 0.0), 1.0), text=step)
+
+        try:
+            with Session(engine()) as s:
+                pack = build_pack(
+                    session=s,
+                    actor=actor,
+                    period_start=start,
+                    period_end=end,
+                    charts=bool(charts),
+                    progress=progress,
+                )
+        except (PermissionDenied, ValueError) as exc:
+            bar.empty()
+            st.error(f"The pack was not built: {exc}")
+        except Exception as exc:  # a failure in layout or PDF writing: say so plainly, never a traceback
+            bar.empty()
+            st.error(f"The pack could not be built ({type(exc).__name__}: {exc}). Nothing was kept.")
+        else:
+            bar.empty()
+            st.session_state["pack_built"] = {
+                "id": pack.pack_id,
+                "title": pack.title,
+                "pages": pack.pages,
+                "size": len(pack.pdf),
+                "filename": pack.filename,
+                "has_charts": pack.has_charts,
+                "seconds": pack.seconds,
+                "notes": pack.notes,
+            }
+
+built: dict[str, Any] | None = st.session_state.get("pack_built")
+
+
+def kept(pack_id: int) -> bytes:
+    """A kept pack's bytes, read only when its download button is clicked."""
+    with Session(engine()) as s:
+        return pack_pdf(session=s, actor=actor, pack_id=pack_id)[1]
+
+
+if built:
+    st.success(
+        f"Built **{built['title']}**: {built['pages']} pages, {built['size'] / 1024:,.0f} KB, "
+        f"{'with charts' if built['has_charts'] else 'charts as tables'}, in {built['seconds']:.1f} s.",
+        icon=":material/check_circle:",
+    )
+    for note in built["notes"]:
+        st.caption(note)
+    st.download_button(
+        "Download the pack (PDF)",
+        lambda pack_id=built["id"]: kept(pack_id),
+        file_name=built["filename"],
+        mime="application/pdf",
+        on_click="ignore",
+        type="primary",
+        icon=":material/download:",
+        key="dl_built",
+    )
+
+st.subheader("Past packs")
+with Session(engine()) as s:
+    packs = list_packs(session=s, actor=actor)
+if not packs:
+    st.caption("No pack has been built yet: the first one covers the plan from its start.")
+    st.stop()
+
+st.dataframe(
+    packs,
+    hide_index=True,
+    width="stretch",
+    column_order=["id", "period_start", "period_end", "built_at", "built_by", "pages", "has_charts"],
+    column_config={
+        "id": st.column_config.NumberColumn("Pack", format="%d"),
+        "period_start": st.column_config.DateColumn("From", format="D MMM YYYY"),
+        "period_end": st.column_config.DateColumn("To", format="D MMM YYYY"),
+        "built_at": st.column_config.DatetimeColumn("Built (UTC)", format="D MMM YYYY, HH:mm"),
+        "built_by": "Built by",
+        "pages": st.column_config.NumberColumn("Pages", format="%d"),
+        "has_charts": st.column_config.CheckboxColumn("Charts"),
+    },
+)
+by_id = {p["id"]: p for p in packs}
+chosen = st.selectbox(
+    "Download a past pack",
+    list(by_id),
+    format_func=lambda i: f"{i} · {by_id[i]['title']} · built {by_id[i]['built_at']:%d %b %Y %H:%M}",
+    key="pack_pick",
+)
+st.download_button(
+    f"Download pack {chosen}",
+    lambda pack_id=chosen: kept(pack_id),
+    file_name=by_id[chosen]["filename"],
+    mime="application/pdf",
+    on_click="ignore",
+    icon=":material/download:",
+    key="dl_past",
+)
+st.caption(f"SHA-256 of pack {chosen}: `{by_id[chosen]['sha256']}` (the bytes handed back are checked against it).")

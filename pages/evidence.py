@@ -1,0 +1,70 @@
+"""Evidence & impact: what the plan promised as evidence against what arrived, and measures against targets."""
+
+import streamlit as st
+
+from pages.common import NO_PLAN, as_of, empty_state, qp_list, require_actor, set_qp, show_chart, view
+from tracker.models import PILLAR_NAMES, PILLARS
+from tracker.views.evidence import evidence_view
+
+require_actor()
+st.title("Evidence & impact")
+full = view(evidence_view, as_of=as_of())
+if full.plan is None:
+    empty_state(NO_PLAN)
+
+st.caption(f"As of {full.as_of:%d %B %Y}. {full.summary}")
+refs = [r["Ref"] for r in full.per_action]
+with st.container(horizontal=True):
+    kinds = st.multiselect("Kind", full.kinds, default=qp_list("kind", full.kinds), key="f_kind")
+    pillars = st.multiselect(
+        "Pillar",
+        list(PILLARS),
+        default=qp_list("pillar", PILLARS),
+        format_func=lambda p: f"{p} – {PILLAR_NAMES[p]}",
+        key="f_pillar",
+    )
+    chosen = st.multiselect("Action", refs, default=qp_list("ref", refs), key="f_ref")
+for name, value in (("kind", kinds), ("pillar", pillars), ("ref", chosen)):
+    set_qp(name, value)
+page = view(evidence_view, as_of=as_of(), kinds=tuple(kinds), pillars=tuple(pillars), refs=tuple(chosen))
+
+st.subheader("Promised against received")
+st.dataframe(
+    page.per_action,
+    hide_index=True,
+    width="stretch",
+    column_config={"Evidence promised": st.column_config.TextColumn("Evidence promised", width="large")},
+)
+
+if page.items:
+    show_chart(page.charts[0], key="evidence_timeline")
+else:
+    st.info("No evidence matches these filters.")
+
+st.subheader("Measures")
+if page.measures:
+    show_chart(page.charts[1], key="measures")
+else:
+    st.caption("No measures have been reported yet. Leads add them on the Measures sheet of the update template.")
+
+st.subheader("Evidence received")
+st.dataframe(
+    [
+        {
+            "Date": e["date"],
+            "Ref": e["ref"],
+            "Kind": e["kind"],
+            "Description": e["description"],
+            "Pillars": " ".join(e["pillars"]),
+            "Link": e["link"],
+            "Added by": e["added_by"],
+        }
+        for e in reversed(page.items)
+    ],
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "Link": st.column_config.LinkColumn("Link"),
+        "Description": st.column_config.TextColumn("Description", width="large"),
+    },
+)

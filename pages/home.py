@@ -1,0 +1,34 @@
+"""Home: where the plan stands, at a glance."""
+
+import streamlit as st
+
+from pages.common import NO_PLAN, as_of, empty_state, require_actor, show_chart, view
+from tracker.views.home import home_view
+
+require_actor()
+st.title("Technician Commitment Tracker")
+page = view(home_view, as_of=as_of())
+if page.plan is None:
+    empty_state(NO_PLAN)
+
+plan = page.plan
+title = plan["title"]
+st.subheader(title if plan["institution"].lower() in title.lower() else f"{plan['institution']}: {title}")
+st.caption(f"{plan['months']}-month plan, {plan['start']:%B %Y} – {plan['end']:%B %Y} · as of {page.as_of:%d %B %Y}")
+
+for col, fig in zip(st.columns(len(page.figures)), page.figures, strict=True):
+    col.metric(fig.label, fig.value)
+    col.caption(fig.explanation)
+
+left, right = st.columns([3, 2])
+with left:
+    show_chart(page.by_status, key="by_status")
+with right:
+    st.markdown("**Pillar gaps**")
+    if page.gaps:
+        for g in page.gaps:
+            st.markdown(f"- ⚠ {g}")
+    else:
+        st.markdown("✔ Every pillar has actions and recent evidence.")
+    st.page_link("pages/action_plan.py", label="See every action on the timeline", icon=":material/checklist:")
+    st.page_link("pages/changes.py", label="What changed since the last meeting", icon=":material/compare_arrows:")

@@ -1,0 +1,146 @@
+"""Shared fixtures: fresh databases (SQLite and PostgreSQL) and in-memory workbooks.
+
+PostgreSQL tests use `TRACKER_TEST_PG_URL` (default: the local trust-auth server's `test` database). Each
+test gets its own schema, dropped afterwards. When the server cannot be reached those tests are skipped,
+unless `TRACKER_REQUIRE_PG=1` (CI), in which case they fail.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import openpyxl
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+import tracker.config
+import tracker.db
+
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_CONNECT_TIMEOUT = 3
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "pg: needs a PostgreSQL server (TRACKER_TEST_PG_URL)")
+
+
+@pytest.fixture(autouse=True)
+def _reset_tracker_caches() -> Iterator[None]:
+    """Every test starts and ends with no cached settings and no cached engines."""
+    tracker.config.get_settings.cache_clear()
+    yield
+    tracker.db.dispose_all()
+    tracker.config.get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _navigation_mode_as_on_a_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AppTest puts Streamlit back in its legacy pages-folder mode before every run, so a switched-to page runs
+    once on its own, `ensure_app_navigation` reruns it through app.py, and that rerun drops a widget's change.
+    A server leaves the legacy mode for good after app.py's first run: do the same here."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    real_init = PagesManager.__init__
+
+    def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture
+def sqlite_engine() -> Iterator[Engine]:
+    """A fresh, migrated in-memory SQLite database (not the open_engine cache)."""
+    engine = tracker.db.make_engine("sqlite://")
+    tracker.db.migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+def _pg_base_url() -> str:
+    url = os.environ.get("TRACKER_TEST_PG_URL") or DEFAULT_PG_URL
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+@pytest.fixture(scope="session")
+def _pg_admin() -> Iterator[Engine]:
+    """An engine on the test server, or a skip (a failure under TRACKER_REQUIRE_PG=1) if it is not there."""
+    url = _pg_base_url()
+    shown = make_url(url).render_as_string(hide_password=True)
+    engine = create_engine(url, connect_args={"connect_timeout": PG_CONNECT_TIMEOUT}, pool_pre_ping=True)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError, ImportError) as exc:  # refused, timed out, bad URL, no driver
+        engine.dispose()
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = f"PostgreSQL not reachable at {shown}: {reason}"
+        if os.environ.get("TRACKER_REQUIRE_PG") == "1":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_url(_pg_admin: Engine) -> Iterator[str]:
+    """A URL on the test server whose connections see only a fresh, empty schema of their own."""
+    schema = f"t_{uuid.uuid4().hex}"
+    with _pg_admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(_pg_base_url()).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    # Engines cached by open_engine during the test hold connections on the schema: let them go first.
+    tracker.db.dispose_all()
+    with _pg_admin.begin() as conn:
+        conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def pg_engine(pg_url: str) -> Iterator[Engine]:
+    """A migrated engine on a fresh PostgreSQL schema."""
+    engine = tracker.db.make_engine(pg_url)
+    tracker.db.migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    """A fresh migrated database on each backend, for tests about the database itself."""
+    name = "sqlite_engine" if request.param == "sqlite" else "pg_engine"
+    return request.getfixturevalue(name)
+
+
+@pytest.fixture
+def make_xlsx() -> Callable[[dict[str, list[list[Any]]]], bytes]:
+    """Build an .xlsx in memory: `make_xlsx({"Plan": [["Ref", "Due"], ["D1", date(2026, 3, 1)]]})`.
+
+    Sheets come in the order given; an empty row list gives an empty sheet, and `[]` as a row leaves that
+    Excel row blank (so six `[]` then a row puts the data on Excel row 7).
+    """
+
+    def build(sheets: dict[str, list[list[Any]]]) -> bytes:
+        wb = openpyxl.Workbook()
+        wb.remove(wb.active)
+        for name, rows in sheets.items():
+            ws = wb.create_sheet(name)
+            for r, row in enumerate(rows, start=1):
+                for c, value in enumerate(row, start=1):
+                    if value is not None:
+                        ws.cell(row=r, column=c, value=value)
+        buf = io.BytesIO()
+        wb.save(buf)
+        return buf.getvalue()
+
+    return build

@@ -1,0 +1,349 @@
+"""`python -m tracker`: load files, list what is held, hand out templates, for administrators and schedulers.
+
+Exit codes: 0 done; 1 the file was read but has problems (one line per issue, nothing written);
+2 the file cannot be read at all, or bad usage.
+
+Example:
+    >>> main(["--db", "sqlite://", "show", "actions", "--format", "json"])
+    []
+    0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from tracker import queries
+from tracker.auth import SYSTEM, Actor, PermissionDenied, actor_for
+from tracker.config import ConfigError, get_settings, load_settings
+from tracker.db import dispose_all, open_engine
+from tracker.demo import set_demo_passwords
+from tracker.exports import to_csv, to_table
+from tracker.ingest.base import UnreadableFile
+from tracker.loading import KINDS, load_file
+from tracker.models import ROLES, Plan
+from tracker.templates import TEMPLATES
+from tracker.users import UserError, add_user, list_users, remove_user, set_password
+
+SHOWABLE = ("actions", "updates", "evidence", "measures", "workforce", "uploads", "plans", "users")
+
+
+def _month(s: str) -> date:
+    for fmt in ("%Y-%m", "%Y-%m-%d"):
+        try:
+            return (
+                datetime.strptime(s, fmt).date().replace(day=1) if fmt == "%Y-%m" else datetime.strptime(s, fmt).date()
+            )
+        except ValueError:
+            continue
+    raise argparse.ArgumentTypeError(f"'{s}' is not YYYY-MM")
+
+
+def _day(s: str) -> date:
+    try:
+        return datetime.strptime(s, "%Y-%m-%d").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{s}' is not YYYY-MM-DD") from None
+
+
+def _db_url(s: str) -> str:
+    try:
+        return load_settings({"TRACKER_DATABASE_URL": s}).database_url
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[-1]) from None
+
+
+def _mapping(s: str) -> tuple[str, str]:
+    if "=" not in s:
+        raise argparse.ArgumentTypeError(f"'{s}' should be FIELD=HEADER, e.g. activity='Our actions'")
+    k, v = s.split("=", 1)
+    return k.strip().lower(), v.strip()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and --help)."""
+    p = argparse.ArgumentParser(prog="python -m tracker", description="Technician Commitment Tracker")
+    p.add_argument(
+        "--db", metavar="URL", type=_db_url, help="database URL (default: TRACKER_DATABASE_URL or data/tracker.db)"
+    )
+    p.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="EMAIL",
+        default="",
+        help="act as this registered user, with their role's permissions (default: the command line acts as an "
+        "administrator, since it has the database itself)",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="create or migrate the database")
+    init.add_argument("--demo", action="store_true", help="load the demo data set into an empty database")
+
+    load = sub.add_parser("load", help="load a plan, an update file or a workforce extract")
+    load.add_argument("file", type=Path)
+    load.add_argument("--kind", choices=KINDS, help="what the file is (detected when omitted)")
+    load.add_argument("--as", dest="as_user", metavar="EMAIL", default=argparse.SUPPRESS, help="who is loading it")
+    load.add_argument("--plan-start", type=_month, metavar="YYYY-MM", help="the plan's first month")
+    load.add_argument("--as-of", type=_day, metavar="YYYY-MM-DD", help="a workforce extract's snapshot date")
+    load.add_argument(
+        "--map",
+        type=_mapping,
+        action="append",
+        default=[],
+        metavar="FIELD=HEADER",
+        help="map a plan column by hand, e.g. --map activity='What we will do' (repeatable)",
+    )
+
+    show = sub.add_parser("show", help="list what is held")
+    show.add_argument("what", choices=SHOWABLE)
+    show.add_argument("--format", choices=("table", "json", "csv"), default="table")
+
+    users = sub.add_parser("users", help="manage users and roles (administrators)")
+    usub = users.add_subparsers(dest="users_command", required=True)
+    add = usub.add_parser("add", help="add a user (or change their role); prints a generated password once")
+    add.add_argument("email")
+    add.add_argument("--role", choices=ROLES, required=True)
+    add.add_argument("--name", default="")
+    add.add_argument("--actions", default="", metavar="D1,D2", help="refs a lead owns")
+    add.add_argument("--no-password", action="store_true", help="no password (single sign-on users)")
+    usub.add_parser("list", help="list users, roles and owned actions")
+    sp = usub.add_parser("set-password", help="set a password: generated and printed, or read from stdin")
+    sp.add_argument("email")
+    sp.add_argument("--stdin", action="store_true", help="read the new password from standard input")
+    rm = usub.add_parser("remove", help="remove a user (their uploads and audit entries stay)")
+    rm.add_argument("email")
+
+    rep = sub.add_parser("report", help="build the board pack PDF for a period (board members, administrators)")
+    rep.add_argument("--from", dest="period_start", type=_day, metavar="YYYY-MM-DD", help="first day of the period")
+    rep.add_argument("--to", dest="period_end", type=_day, metavar="YYYY-MM-DD", help="last day (default: today)")
+    rep.add_argument("--out", type=Path, required=True, help="where to write the PDF")
+    rep.add_argument("--no-charts", action="store_true", help="print each chart's data table instead of the chart")
+    rep.add_argument("--pack", type=int, metavar="ID", help="write a kept pack again, as built, instead of a new one")
+    rep.add_argument("--as", dest="as_user", metavar="EMAIL", default=argparse.SUPPRESS, help="who builds it")
+
+    tpl = sub.add_parser("template", help="write a blank template")
+    tpl.add_argument("kind", choices=tuple(TEMPLATES))
+    tpl.add_argument("--out", type=Path, required=True)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        url = args.db or get_settings().database_url
+        engine = open_engine(url)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (SQLAlchemyError, OSError) as exc:  # server down, bad credentials, unwritable path
+        shown = make_url(url).render_as_string(hide_password=True)
+        detail = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
+        print(f"error: cannot open the database {shown}: {detail}", file=sys.stderr)
+        return 2
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            return _run(args, session)
+    finally:
+        if args.db:
+            dispose_all()
+
+
+def _run(args: argparse.Namespace, session: Session) -> int:
+    actor = SYSTEM
+    if args.as_user:
+        found = actor_for(session=session, email=args.as_user)
+        if found is None:
+            print(f"error: --as {args.as_user}: no such user (python -m tracker users list)", file=sys.stderr)
+            return 2
+        actor = found
+    try:
+        return _dispatch(args, session, actor)
+    except PermissionDenied as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 2
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace, session: Session, actor: Actor) -> int:
+    if args.command == "init":
+        return _init(args, session)
+    if args.command == "load":
+        return _load(args, session, actor)
+    if args.command == "users":
+        return _users(args, session, actor)
+    if args.command == "show":
+        return _show(args, session, actor)
+    if args.command == "report":
+        return _report(args, session, actor)
+    data = TEMPLATES[args.kind](**({"refs": _refs(session)} if args.kind == "updates" else {}))
+    args.out.write_bytes(data)
+    print(f"wrote {args.out} ({len(data):,} bytes)")
+    return 0
+
+
+def _refs(session: Session) -> list[str]:
+    return [a["ref"] for a in queries.list_actions(session=session, include_withdrawn=False)]
+
+
+def _init(args: argparse.Namespace, session: Session) -> int:
+    print("database ready (migrated to the newest schema)")
+    if args.demo:
+        from tracker.demo import load_demo
+
+        if session.exec(select(Plan.id).limit(1)).first() is not None:  # type: ignore[call-overload]
+            print("the database already holds a plan: demo data not loaded")
+            return 0
+        counts = load_demo(session=session)
+        print("demo data loaded: " + ", ".join(f"{v} {k} file{'' if v == 1 else 's'}" for k, v in counts.items()))
+        passwords = set_demo_passwords(session=session)
+        print("\ndemo accounts (passwords generated for this database and shown only now; keep them):")
+        for email, password in passwords.items():
+            print(f"  {email:32} {password}")
+    return 0
+
+
+def _users(args: argparse.Namespace, session: Session, actor: Actor) -> int:
+    if args.users_command == "list":
+        print(to_table(list_users(session=session, actor=actor)))
+        return 0
+    if args.users_command == "add":
+        refs = [r.strip() for r in args.actions.split(",") if r.strip()]
+        user, password = add_user(
+            session=session,
+            email=args.email,
+            role=args.role,
+            name=args.name,
+            actions=refs,
+            actor=actor,
+            password=None if args.no_password else "generate",
+        )
+        session.commit()
+        print(f"{user.email}: {user.role}" + (f", owns {', '.join(refs)}" if refs else ""))
+        if password:
+            print(f"password (shown once): {password}")
+        return 0
+    if args.users_command == "set-password":
+        chosen = sys.stdin.readline().rstrip("\n") if args.stdin else None
+        try:
+            password = set_password(session=session, email=args.email, password=chosen, actor=actor)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        session.commit()
+        print(f"{args.email}: password set" + (f" (shown once): {password}" if password else ""))
+        return 0
+    remove_user(session=session, email=args.email, actor=actor)
+    session.commit()
+    print(f"{args.email}: removed")
+    return 0
+
+
+def _load(args: argparse.Namespace, session: Session, actor: Actor) -> int:
+    try:
+        out = load_file(
+            args.file,
+            session=session,
+            actor=actor,
+            kind=args.kind,
+            plan_start=args.plan_start,
+            as_of=args.as_of,
+            mapping=dict(args.map) or None,
+        )
+    except UnreadableFile as exc:
+        print(f"{exc.filename}: cannot read: {exc.message}", file=sys.stderr)
+        return 2
+    if out.result:
+        for line in out.result.issue_lines():
+            print(line, file=sys.stderr if out.outcome == "rejected" else sys.stdout)
+    if out.outcome == "rejected":
+        print(f"{out.filename}: {out.message}", file=sys.stderr)
+        return 1
+    if out.outcome == "duplicate":
+        print(f"{out.filename}: {out.message}")
+        return 0
+    print(f"{out.filename}: loaded as {out.kind} (upload {out.upload_id}): {out.message}")
+    return 0
+
+
+def _report(args: argparse.Namespace, session: Session, actor: Actor) -> int:
+    # Imported here: WeasyPrint and its fonts take a second to load, which the other commands need not pay.
+    from tracker.report import PackNotFound, build_pack, pack_pdf
+
+    out: Path = args.out
+    if not out.parent.is_dir():
+        print(f"error: --out {out}: the folder {out.parent} does not exist", file=sys.stderr)
+        return 2
+    if args.pack is not None:
+        try:
+            name, pdf = pack_pdf(session=session, actor=actor, pack_id=args.pack)
+        except (PackNotFound, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        out.write_bytes(pdf)
+        print(f"wrote {out}: kept pack {args.pack} ({name}, {len(pdf):,} bytes), as built")
+        return 0
+    try:
+        pack = build_pack(
+            session=session,
+            actor=actor,
+            period_start=args.period_start,
+            period_end=args.period_end,
+            charts=not args.no_charts,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out.write_bytes(pack.pdf)
+    print(
+        f"wrote {out}: {pack.title}; {pack.pages} pages, {len(pack.pdf):,} bytes, "
+        f"{'with charts' if pack.has_charts else 'charts as tables'}; kept as pack {pack.pack_id} "
+        f"({pack.seconds:.1f} s)"
+    )
+    for note in pack.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def _show(args: argparse.Namespace, session: Session, actor: Actor) -> int:
+    rows: list[dict[str, Any]]
+    if args.what == "plans":
+        rows = [p.model_dump(exclude={"created_at"}) for p in queries.list_plans(session=session)]
+    elif args.what == "users":
+        rows = list_users(session=session, actor=actor)
+    elif args.what == "workforce":
+        rows = queries.workforce_by_faculty(session=session)
+    else:
+        fn: dict[str, Callable[..., list[dict[str, Any]]]]
+        fn = {
+            "actions": queries.list_actions,
+            "updates": queries.list_updates,
+            "evidence": queries.list_evidence,
+            "measures": queries.list_measures,
+            "uploads": queries.list_uploads,
+        }
+        rows = fn[args.what](session=session)
+    if args.format == "json":
+        print(json.dumps(rows, indent=2, default=str, ensure_ascii=False))
+    elif args.format == "csv":
+        sys.stdout.write(to_csv(rows))
+    else:
+        if args.what == "actions":
+            keep = ("ref", "theme", "pillars", "owners", "status", "percent_complete", "due", "withdrawn")
+            rows = [{k: r[k] for k in keep} for r in rows]
+        print(to_table(rows))
+    return 0

@@ -1,0 +1,317 @@
+"""Uploads from the uploader's side: their history, the original files, the issues found, the template they
+fill in, and the words a page shows for a preview of what a file would change.
+
+Everyone sees their own uploads; an administrator sees everybody's and can download any original file
+(`download_any_upload`). The checks are here, not in the pages.
+
+Example:
+    >>> from tracker.db import open_engine
+    >>> from tracker.loading import load_file
+    >>> admin, lead = Actor("admin@uni.ac.uk", "admin"), Actor("lead@uni.ac.uk", "lead", frozenset({"D1"}))
+    >>> with Session(open_engine("sqlite://")) as s:
+    ...     out = load_file(b"Theme,Activity,Who\\nValue,Annual awards,OD\\n", filename="p.csv", session=s,
+    ...                     actor=admin, plan_start=date(2018, 11, 1))
+    ...     mine, theirs = list_uploads_for(session=s, actor=admin), list_uploads_for(session=s, actor=lead)
+    ...     name, data = upload_file(session=s, actor=admin, upload_id=out.upload_id)
+    >>> [u["filename"] for u in mine], theirs, name, data[:5]
+    (['p.csv'], [], 'p.csv', b'Theme')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from tracker.auth import ROLE_CAN, Actor, PermissionDenied
+from tracker.charts.plan import status_label
+from tracker.ingest.base import Issue
+from tracker.loading import _KIND_OPERATION, KINDS
+from tracker.models import Upload
+
+KIND_LABELS = {
+    "plan": "Action plan",
+    "updates": "Progress and evidence update",
+    "workforce": "Workforce extract (HR)",
+}
+OUTCOME_LABELS = {
+    "loaded": "✔ Loaded",
+    "rejected": "✕ Rejected",
+    "duplicate": "✔ Already loaded (nothing changed)",
+    "unreadable": "✕ Unreadable",
+}
+# change code (tracker.loading.planned_changes) → (singular, plural) words for the preview
+CHANGE_WORDS: dict[str, tuple[str, str]] = {
+    "status": ("status change", "status changes"),
+    "progress": ("progress update", "progress updates"),
+    "evidence": ("new evidence item", "new evidence items"),
+    "evidence_corrected": ("evidence correction", "evidence corrections"),
+    "measure": ("measure value", "measure values"),
+    "action_added": ("action added", "actions added"),
+    "action_changed": ("action changed", "actions changed"),
+    "action_withdrawn": ("action withdrawn", "actions withdrawn"),
+    "action_restored": ("action restored", "actions restored"),
+    "snapshot": ("workforce snapshot", "workforce snapshots"),
+}
+STATUS_CHANGES = ("status", "progress")
+
+
+def kinds_for(actor: Actor) -> list[str]:
+    """The kinds of file `actor` may load, in the order a page offers them (a lead: updates only).
+
+    Example:
+        >>> kinds_for(Actor("l@uni.ac.uk", "lead")), kinds_for(Actor("a@uni.ac.uk", "admin"))
+        (['updates'], ['plan', 'updates', 'workforce'])
+        >>> kinds_for(Actor("v@uni.ac.uk", "viewer"))
+        []
+    """
+    return [k for k in KINDS if actor.can(_KIND_OPERATION[k])]
+
+
+def template_for(*, session: Session, actor: Actor) -> tuple[str, bytes]:
+    """The update template for `actor` as (filename, bytes): every ref of the current plan in the Ref
+    drop-down; the Progress sheet pre-filled with a lead's own refs, or with every ref for an administrator.
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     name, data = template_for(session=s, actor=Actor("l@uni.ac.uk", "lead", frozenset({"D2"})))
+        >>> name, data[:2]
+        ('update_template_D2.xlsx', b'PK')
+    """
+    from tracker.queries import list_actions
+    from tracker.templates import updates_template
+
+    refs = [a["ref"] for a in list_actions(session=session, include_withdrawn=False)]
+    if actor.can("load_plan"):  # an administrator may update every action
+        prefill: list[str] = refs
+        name = "update_template.xlsx"
+    else:
+        prefill = sorted(actor.owns)
+        name = f"update_template_{'_'.join(prefill)}.xlsx" if prefill else "update_template.xlsx"
+    return name, updates_template(refs=refs, prefill=prefill)
+
+
+def list_uploads_for(*, session: Session, actor: Actor, limit: int = 500) -> list[dict[str, Any]]:
+    """Upload attempts `actor` may see, newest first: an administrator every one, anyone else their own.
+
+    Each row: id, uploaded_at, filename, kind, uploaded_by, outcome, rows_accepted, issues_found, message,
+    size_bytes, duplicate_of, has_file (whether the original bytes are kept). The bytes themselves are not read.
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     list_uploads_for(session=s, actor=Actor("l@uni.ac.uk", "lead"))
+        []
+    """
+    fields = (
+        col(Upload.id),
+        col(Upload.uploaded_at),
+        col(Upload.filename),
+        col(Upload.kind),
+        col(Upload.uploaded_by),
+        col(Upload.outcome),
+        col(Upload.rows_accepted),
+        col(Upload.issues_found),
+        col(Upload.message),
+        col(Upload.size_bytes),
+        col(Upload.duplicate_of),
+    )
+    q = select(*fields, col(Upload.content).is_not(None).label("has_file"))
+    if not actor.can("download_any_upload"):
+        q = q.where(col(Upload.uploaded_by) == actor.email)
+    q = q.order_by(col(Upload.id).desc()).limit(limit)
+    return [dict(r._mapping) for r in session.exec(q).all()]  # type: ignore[call-overload]
+
+
+def _upload(session: Session, actor: Actor, upload_id: int, what: str) -> Upload:
+    up = session.get(Upload, upload_id)
+    if up is None:
+        raise ValueError(f"there is no upload {upload_id}")
+    if up.uploaded_by != actor.email and not actor.can("download_any_upload"):
+        raise PermissionDenied(
+            f"upload {upload_id} was sent by someone else: {actor.email} is a {actor.role} and can {what} only "
+            f"their own uploads ({ROLE_CAN[actor.role]}); an administrator can {what} any upload"
+        )
+    return up
+
+
+def upload_file(*, session: Session, actor: Actor, upload_id: int) -> tuple[str, bytes]:
+    """The original file of an upload as (filename, bytes): the actor's own, or any for an administrator.
+
+    Raises PermissionDenied for someone else's upload, and ValueError for an id that does not exist or an
+    upload whose bytes were not kept (a duplicate keeps none: its first upload has them).
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     upload_file(session=s, actor=Actor("a@uni.ac.uk", "admin"), upload_id=7)
+        Traceback (most recent call last):
+        ...
+        ValueError: there is no upload 7
+    """
+    up = _upload(session, actor, upload_id, "download")
+    if not up.content:
+        if up.duplicate_of is not None:
+            raise ValueError(
+                f"upload {upload_id} kept no copy of {up.filename}: it was the same file as upload "
+                f"{up.duplicate_of}, which has it"
+            )
+        raise ValueError(f"upload {upload_id} kept no copy of {up.filename} (it was empty or over the size limit)")
+    return up.filename, bytes(up.content)
+
+
+def upload_issues(*, session: Session, actor: Actor, upload_id: int) -> list[dict[str, Any]]:
+    """The issues found in one upload, as `issue_rows` gives them (the actor's own upload, or any for an admin).
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     upload_issues(session=s, actor=Actor("a@uni.ac.uk", "admin"), upload_id=1)
+        Traceback (most recent call last):
+        ...
+        ValueError: there is no upload 1
+    """
+    up = _upload(session, actor, upload_id, "see the issues of")
+    return issue_rows(up.issues)
+
+
+def issue_rows(issues: Iterable[Issue | Mapping[str, Any]], severity: str | None = None) -> list[dict[str, Any]]:
+    """Issues as table rows: Sheet, Row (as Excel numbers it, as text: blank for a problem with the whole
+    sheet or file), Column, Value, Problem, and Severity; only those of `severity` when given (and then no
+    Severity column).
+
+    Example:
+        >>> bad = Issue("Progress", 412, "Status", "Purple", "bad_status", "not a status")
+        >>> issue_rows([bad])  # doctest: +ELLIPSIS
+        [{'Sheet': 'Progress', 'Row': '412', 'Column': 'Status', 'Value': 'Purple', 'Problem': 'not a status', ...}]
+        >>> issue_rows([bad.as_dict()], severity="warning")
+        []
+    """
+    out = []
+    for i in issues:
+        d = i.as_dict() if isinstance(i, Issue) else dict(i)
+        if severity is not None and d.get("severity", "error") != severity:
+            continue
+        row = {
+            "Sheet": d.get("sheet") or "",
+            "Row": "" if d.get("row") is None else str(d["row"]),
+            "Column": d.get("column") or "",
+            "Value": "" if d.get("value") is None else str(d["value"]),
+            "Problem": d.get("message") or "",
+        }
+        if severity is None:
+            row["Severity"] = d.get("severity", "error")
+        out.append(row)
+    return out
+
+
+# Options the command line takes, as the Upload page names them (loader messages mention the options).
+PAGE_OPTIONS = {
+    "--as-of": "the command line's --as-of is the 'As at (workforce extracts only)' date above the file",
+    "--plan-start": "the command line's --plan-start is the 'Plan start (action plans only)' date above the file",
+    "--kind": "the command line's --kind is 'What is the file?' above the file",
+}
+
+
+def option_hints(issues: Iterable[Issue | Mapping[str, Any]]) -> list[str]:
+    """For issues that name a command-line option, where that option is on the Upload page.
+
+    Example:
+        >>> option_hints([Issue("HR", None, None, None, "no_as_of", "No as-of date: ... or pass --as-of YYYY-MM-DD")])
+        ["On this page, the command line's --as-of is the 'As at (workforce extracts only)' date above the file."]
+    """
+    text = " ".join(i.message if isinstance(i, Issue) else str(i.get("message", "")) for i in issues)
+    return [f"On this page, {hint}." for flag, hint in PAGE_OPTIONS.items() if flag in text]
+
+
+def change_counts(changes: Sequence[Mapping[str, str]]) -> str:
+    """A one-line count of what a file changes, e.g. '1 status change, 2 new evidence items'.
+
+    Example:
+        >>> change_counts([{"change": "status"}, {"change": "evidence"}, {"change": "evidence"}])
+        '1 status change, 2 new evidence items'
+        >>> change_counts([])
+        'no changes'
+    """
+    counts: dict[str, int] = {}
+    for c in changes:
+        counts[c["change"]] = counts.get(c["change"], 0) + 1
+    parts = []
+    for code, n in counts.items():
+        one, many = CHANGE_WORDS.get(code, (code.replace("_", " "), code.replace("_", " ")))
+        parts.append(f"{n:,} {one if n == 1 else many}")
+    return ", ".join(parts) or "no changes"
+
+
+def change_rows(kind: str, changes: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
+    """The preview table: what each change is, to which action (or snapshot date), from → to, and details.
+
+    Statuses are shown with their symbol and word (never colour alone).
+
+    Example:
+        >>> row, = change_rows("updates", [{"change": "status", "target": "D2", "before": "delayed",
+        ...                                 "after": "on track", "detail": "as of 31 Oct 2020  80% "}])
+        >>> row  # doctest: +ELLIPSIS
+        {'Change': 'Status change', 'Action': 'D2', 'From': '✕ Delayed', 'To': '● On track', 'Details': ...}
+        >>> row["Details"]
+        'as of 31 Oct 2020 80%'
+    """
+    target = "Snapshot" if kind == "workforce" else "Action"
+    out = []
+    for c in changes:
+        code = c["change"]
+        before, after = c.get("before", ""), c.get("after", "")
+        if code in STATUS_CHANGES:
+            before = status_label(before) if before else ""
+            after = status_label(after) if after else ""
+        word = CHANGE_WORDS.get(code, (code.replace("_", " "), ""))[0]
+        out.append(
+            {
+                "Change": word[:1].upper() + word[1:],
+                target: c.get("target", ""),
+                "From": before,
+                "To": after,
+                "Details": " ".join(c.get("detail", "").split()),
+            }
+        )
+    return out
+
+
+def follow_ups(kind: str, changes: Sequence[Mapping[str, str]], *, limit: int = 4) -> list[dict[str, Any]]:
+    """Where to see what a load changed: {page, label, params} with page one of action_plan, evidence,
+    workforce (the page decides what file that is). At most `limit` links to single actions.
+
+    Example:
+        >>> [(f["page"], f["params"]) for f in follow_ups("updates", [
+        ...     {"change": "status", "target": "D2"}, {"change": "evidence", "target": "D2"}])]
+        [('evidence', {'ref': ['D2']}), ('action_plan', {'action': 'D2'})]
+    """
+    out: list[dict[str, Any]] = []
+    if kind == "workforce":
+        dates = sorted({c["target"] for c in changes if c["change"] == "snapshot"})
+        for d in dates[-limit:]:
+            out.append(
+                {
+                    "page": "workforce",
+                    "label": f"See the workforce snapshot of {date.fromisoformat(d):%d %B %Y}",
+                    "params": {"snapshot": d},
+                }
+            )
+        return out
+    if kind == "plan":
+        return [{"page": "action_plan", "label": "See the action plan", "params": {}}]
+    evidence = sorted({c["target"] for c in changes if c["change"] in ("evidence", "evidence_corrected", "measure")})
+    if evidence:
+        out.append(
+            {"page": "evidence", "label": f"See the evidence for {', '.join(evidence)}", "params": {"ref": evidence}}
+        )
+    refs = sorted({c["target"] for c in changes if c["change"] in STATUS_CHANGES})
+    for ref in refs[:limit]:
+        out.append({"page": "action_plan", "label": f"See {ref} on the action plan", "params": {"action": ref}})
+    if len(refs) > limit:
+        out.append({"page": "action_plan", "label": f"See all {len(refs)} actions on the action plan", "params": {}})
+    return out

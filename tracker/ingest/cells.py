@@ -1,0 +1,345 @@
+"""Parsing the cell values people actually type: dates, pillar marks, statuses, owners, bullets, headers.
+
+Example:
+    >>> parse_date("31/10/2018"), parse_date("Dec 2019", end=True)
+    (datetime.date(2018, 10, 31), datetime.date(2019, 12, 31))
+    >>> pillars_from_words("Visibility and sustainability"), split_owners("OD/ COP Sponsors and Deans")
+    ('VS', ['OD', 'COP Sponsors', 'Deans'])
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+from tracker.ingest.reader import Cell
+
+MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
+MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_name) if m})
+MONTHS["sept"] = 9
+EXCEL_EPOCH = date(1899, 12, 30)
+
+_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
+_MON_Y = re.compile(r"^([A-Za-z]{3,9})\.?[\s\-/']*(\d{2}|\d{4})$")
+_D_MON_Y = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})$")
+_MON_D_Y = re.compile(r"^([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
+_YEAR = re.compile(r"^(\d{4})$")
+_Q = re.compile(r"^Q([1-4])\s*[\-/ ]?\s*(\d{4})$", re.I)
+_REL = re.compile(r"^(?:Y|Year\s*)([1-9])$", re.I)
+
+
+def norm(text: object) -> str:
+    """Header text reduced for matching: lower case, accents folded, letters and digits only, single spaces."""
+    return _norm(str(text or ""))
+
+
+@lru_cache(maxsize=8192)
+def _norm(s: str) -> str:
+    s = s.lower().replace("&", " and ").replace("%", " percent ")
+    s = s.replace("(s)", "s")  # 'Pillar(s)', 'Owner(s)': the plural the aliases know
+    if not s.isascii():  # 'Département' → 'departement', not 'd partement'
+        s = "".join(ch for ch in unicodedata.normalize("NFKD", s) if not unicodedata.combining(ch))
+    return " ".join(_NON_ALNUM.sub(" ", s).split())
+
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def text(c: Cell) -> str:
+    """A cell as display text ('' for blank); whole floats lose their '.0'."""
+    if c is None:
+        return ""
+    if isinstance(c, datetime):
+        return c.date().isoformat() if c.time() == datetime.min.time() else c.isoformat(sep=" ")
+    if isinstance(c, date):
+        return c.isoformat()
+    if isinstance(c, float) and c.is_integer():
+        return str(int(c))
+    return str(c).strip()
+
+
+def _month_end(y: int, m: int) -> date:
+    return date(y, m, calendar.monthrange(y, m)[1])
+
+
+def _year(s: str) -> int:
+    y = int(s)
+    return y + 2000 if y < 100 else y
+
+
+def add_months(d: date, months: int) -> date:
+    """`d` moved by whole months, clamped to the month's end."""
+    y, m = divmod(d.month - 1 + months, 12)
+    y += d.year
+    return date(y, m + 1, min(d.day, calendar.monthrange(y, m + 1)[1]))
+
+
+def parse_date(c: Cell, *, end: bool = False, plan_start: date | None = None) -> date | None:
+    """A date from a real Excel date, UK text (31/10/2018), 'May-19', 'Dec 2019', 'Q3 2019' or 'Y1'.
+
+    Month-only and year-only values mean the first day, or the last with `end=True`. 'Y1'..'Y9' are
+    plan years from `plan_start`. Returns None when the value is not a date. Raises nothing.
+    """
+    if c is None:
+        return None
+    if isinstance(c, datetime):
+        return c.date()
+    if isinstance(c, date):
+        return c
+    if isinstance(c, bool):
+        return None
+    if isinstance(c, (int, float)):
+        # An Excel serial that arrived as a number (CSV, or a cell formatted as General).
+        if 20000 <= c <= 80000:
+            return EXCEL_EPOCH + timedelta(days=int(c))
+        if 1900 <= c <= 2200 and float(c).is_integer():
+            return date(int(c), 12, 31) if end else date(int(c), 1, 1)
+        return None
+    s = str(c).strip().rstrip(".")
+    try:
+        if m := _DMY.match(s):
+            return date(_year(m.group(3)), int(m.group(2)), int(m.group(1)))
+        if m := _ISO.match(s):
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if m := _D_MON_Y.match(s):
+            mon = MONTHS.get(m.group(2).lower())
+            return date(int(m.group(3)), mon, int(m.group(1))) if mon else None
+        if m := _MON_D_Y.match(s):
+            mon = MONTHS.get(m.group(1).lower())
+            return date(int(m.group(3)), mon, int(m.group(2))) if mon else None
+        if m := _MON_Y.match(s):
+            mon = MONTHS.get(m.group(1).lower())
+            if not mon:
+                return None
+            y = _year(m.group(2))
+            return _month_end(y, mon) if end else date(y, mon, 1)
+        if m := _Q.match(s):
+            q, y = int(m.group(1)), int(m.group(2))
+            return _month_end(y, q * 3) if end else date(y, q * 3 - 2, 1)
+        if m := _YEAR.match(s):
+            y = int(m.group(1))
+            return date(y, 12, 31) if end else date(y, 1, 1)
+        if (m := _REL.match(s)) and plan_start is not None:
+            n = int(m.group(1))
+            if end:
+                return add_months(plan_start, 12 * n) - timedelta(days=1)
+            return add_months(plan_start, 12 * (n - 1))
+    except ValueError:  # 31/02/2019 and friends
+        return None
+    return None
+
+
+# Tried in order: spaced separators first, so 'May-19 - Dec-19' is not cut inside a date.
+_RANGE_SPLITS = (
+    re.compile(r"\s+(?:-|–|—|to|until|till)\s+", re.I),
+    re.compile(r"\s*[–—]\s*"),
+    re.compile(r"\s*-\s*"),
+    re.compile(r"\s*/\s*"),  # 'Y1/Y2'
+)
+
+
+def parse_period(c: Cell, *, plan_start: date | None = None) -> tuple[date | None, date | None] | None:
+    """A (start, end) pair from a timescale cell: 'Jan 2019 – Dec 2019', 'Y1-Y2', 'May-19', 'Ongoing'.
+
+    Returns (None, None) for open wording (ongoing, throughout), None when nothing can be read.
+    """
+    if c is None:
+        return (None, None)
+    if isinstance(c, (date, datetime, int, float)):
+        d = parse_date(c, end=True, plan_start=plan_start)
+        return (None, d) if d else None
+    raw = str(c).strip()
+    if m := re.match(r"^(?:by|before|no later than|end of)\s+(.+)$", raw, re.I):
+        d = parse_date(m.group(1), end=True, plan_start=plan_start)  # a deadline: starts with the plan
+        return (None, d) if d else None
+    s = re.sub(r"^(?:during|in)\s+", "", raw, flags=re.I)
+    s = re.sub(r"^(Y|Year\s*)(\d)\s*[-–/]\s*(\d)$", r"\1\2-Y\3", s, flags=re.I)  # 'Y1-2' → 'Y1-Y2'
+    if norm(s) in ("ongoing", "throughout", "continuous", "annual", "annually", "tbc", "tbd", "n a", "na", "various"):
+        return (None, None)
+    whole_start = parse_date(s, plan_start=plan_start)
+    if whole_start is not None:
+        # A lone month or plan year is a period of its own: start of it to end of it.
+        if _MON_Y.match(s) or _REL.match(s) or _Q.match(s) or _YEAR.match(s):
+            return (whole_start, parse_date(s, end=True, plan_start=plan_start))
+        return (None, whole_start)
+    for splitter in _RANGE_SPLITS:
+        parts = [p for p in splitter.split(s) if p]
+        if len(parts) == 2:
+            a = parse_date(parts[0], plan_start=plan_start)
+            b = parse_date(parts[1], end=True, plan_start=plan_start)
+            if a and b:
+                return (a, b)
+    return None
+
+
+_TRUE_MARKS = {"x", "y", "yes", "true", "1", "✓", "✔", "✔️", "☑", "tick", "•", "●", "*"}
+
+
+def is_mark(c: Cell) -> bool:
+    """True for a pillar tick: X, x, ✓, Y, Yes, TRUE, 1."""
+    if c is None or c is False:
+        return False
+    if c is True:
+        return True
+    if isinstance(c, (int, float)):
+        return c == 1
+    return str(c).strip().lower() in _TRUE_MARKS
+
+
+_PILLAR_WORDS = (("visib", "V"), ("recog", "R"), ("career", "C"), ("develop", "C"), ("sustain", "S"))
+
+
+def pillars_from_words(c: Cell) -> str:
+    """Pillar letters in VRCS order from words ('Career Development', 'Visibility and sustainability')
+    or letters ('V, R', 'CD', 'R/S')."""
+    s = text(c).lower()
+    if not s:
+        return ""
+    found: set[str] = set()
+    for stem, letter in _PILLAR_WORDS:
+        if stem in s:
+            found.add(letter)
+    for tok in re.split(r"[\s,;/&+]+|\band\b", s):
+        tok = tok.strip(" .()")
+        if tok in ("v", "r", "c", "s"):
+            found.add(tok.upper())
+        elif tok == "cd":
+            found.add("C")
+    return "".join(p for p in "VRCS" if p in found)
+
+
+PILLAR_HEADERS = {
+    "v": "V",
+    "visibility": "V",
+    "r": "R",
+    "recognition": "R",
+    "c": "C",
+    "cd": "C",
+    "career development": "C",
+    "career": "C",
+    "s": "S",
+    "sustainability": "S",
+}
+
+
+_OWNER_SPLIT = re.compile(r"\s*(?:[,;/\n]|\band\b)\s*", re.I)
+
+
+def split_owners(c: Cell) -> list[str]:
+    """Owners from 'OD/ COP Sponsors', 'VP Research, Deans', 'HR and Estates' (order kept, no repeats)."""
+    out: list[str] = []
+    for part in _OWNER_SPLIT.split(text(c)):
+        part = part.strip(" .•-–")
+        if part and part not in out:
+            out.append(part)
+    return out
+
+
+_BULLET = re.compile(r"^\s*(?:[•●▪■◦‣∙·\-–*]|\d+[.)]|[a-z][.)])\s+", re.I)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def clean_bullets(c: Cell) -> str:
+    """Cell text with bullet lists normalised to '• item' lines and stray HTML list tags removed."""
+    s = text(c)
+    if not s:
+        return ""
+    s = _TAG.sub("\n", s).replace("\r\n", "\n").replace("\r", "\n")
+    lines = [ln.strip() for ln in s.split("\n")]
+    lines = [ln for ln in lines if ln]
+    if len(lines) <= 1:
+        return _BULLET.sub("", lines[0]) if lines and _BULLET.match(lines[0]) else (lines[0] if lines else "")
+    return "\n".join("• " + _BULLET.sub("", ln) for ln in lines)
+
+
+_EVIDENCE = re.compile(r"\(\s*Evidence\s*(?::|from\b|-)\s*(.*?)\)\s*$", re.I | re.S)
+# The same bracket in the middle of the text, its own brackets balanced: '(Evidence: survey (2019)). More.'
+_EVIDENCE_INSIDE = re.compile(r"\(\s*Evidence\s*(?::|from\b|-)\s*((?:[^()]|\([^()]*\))*)\)", re.I)
+
+
+def split_evidence(c: Cell) -> tuple[str, list[str]]:
+    """Impact text without its '(Evidence: a; b)' or '(Evidence from X)' brackets, and the evidence list."""
+    s = text(c)
+    found: list[re.Match[str]] = list(_EVIDENCE_INSIDE.finditer(s))
+    if not found:
+        m = _EVIDENCE.search(s)
+        if not m:
+            # Unbalanced brackets inside the list (rare) fall back to a looser search.
+            m = re.search(r"\(\s*Evidence\s*(?::|from\b)\s*(.*)\)?\s*$", s, re.I | re.S)
+            if not m:
+                return s, []
+        found = [m]
+    items: list[str] = []
+    kept, pos = "", 0
+    for m in found:
+        for part in re.split(r"\s*[;\n]\s*", m.group(1)):
+            part = re.sub(r"^from\s+", "", part.strip(" •-–"), flags=re.I).strip(" .")
+            if part:
+                items.append(part)
+        kept, pos = _join_text(kept, s[pos : m.start()]), m.end()
+    return _join_text(kept, s[pos:]), items
+
+
+def _join_text(before: str, after: str) -> str:
+    """Text either side of a removed bracket: '…skills' + '. More' → '…skills. More'."""
+    before, after = before.rstrip(" \n"), after.strip()
+    if not before or not after:
+        return before or after
+    return before + (after if after[0] in ".,;:" else " " + after)
+
+
+def find_header(
+    rows: Sequence[Sequence[Cell]],
+    aliases: Mapping[str, Iterable[str]],
+    *,
+    scan: int = 30,
+    min_hits: int = 2,
+) -> tuple[int, dict[str, int]] | None:
+    """The index of the header row in the first `scan` rows and {field: column index}.
+
+    `aliases` maps a field to the normalised header texts that mean it; the row matching the most
+    fields wins (at least `min_hits`).
+    """
+    lookup: dict[str, str] = {}
+    for field, names in aliases.items():
+        for n in names:
+            lookup.setdefault(norm(n), field)
+    best: tuple[int, dict[str, int]] | None = None
+    for i, row in enumerate(rows[:scan]):
+        cols: dict[str, int] = {}
+        for j, c in enumerate(row):
+            if c is None or not isinstance(c, str):
+                continue
+            f = lookup.get(norm(c))
+            if f and f not in cols:
+                cols[f] = j
+        if len(cols) >= min_hits and (best is None or len(cols) > len(best[1])):
+            best = (i, cols)
+    return best
+
+
+def is_blank(row: Sequence[Cell]) -> bool:
+    """True when every cell is empty."""
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in row)
+
+
+def cell(row: Sequence[Cell], j: int | None) -> Cell:
+    """`row[j]`, or None when the column is absent or the row is short."""
+    if j is None or j >= len(row):
+        return None
+    return row[j]
+
+
+def col_letter(j: int) -> str:
+    """Excel column letters for a 0-based index (0 → A, 27 → AB)."""
+    s = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        s = chr(65 + r) + s
+    return s

@@ -1,0 +1,291 @@
+"""SQLModel tables for everything the tracker holds (PRODUCT.md, "What it holds").
+
+`XBase` holds shared fields, `X(XBase, table=True)` is the table, `XCreate` is validated input.
+Progress updates, evidence and measure values are append-only: rows are never updated in place
+(an evidence correction is a new row whose `supersedes_id` points at the old one).
+
+Example:
+    >>> ActionCreate(ref="D1", theme="Develop", activity="Set up communities of practice").pillar_list
+    []
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+PILLARS = ("V", "R", "C", "S")
+PILLAR_NAMES = {"V": "Visibility", "R": "Recognition", "C": "Career development", "S": "Sustainability"}
+STATUSES = ("not started", "on track", "at risk", "delayed", "complete", "suspended")
+EVIDENCE_KINDS = ("document", "event", "survey", "policy", "award", "metric", "other")
+SEXES = ("Female", "Male", "Other", "Not known")
+ROLES = ("viewer", "lead", "board", "admin")
+UPLOAD_KINDS = ("plan", "updates", "workforce")
+OUTCOMES = ("loaded", "rejected", "duplicate", "unreadable")
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now (SQLModel 0.0.50 refuses naive datetimes)."""
+    return datetime.now(UTC)
+
+
+def _ts(index: bool = False) -> object:
+    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=index))
+
+
+# --- plans and actions -------------------------------------------------------------------------
+
+
+class PlanBase(SQLModel):
+    institution: str = Field(default="", max_length=200)
+    title: str = Field(default="Technician Commitment action plan", max_length=300)
+    start_date: date
+    months: int = Field(default=24, ge=1, le=120)
+    stage: str = Field(default="active", max_length=40)
+
+
+class Plan(PlanBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _ts()  # type: ignore[assignment]
+
+
+class PlanCreate(PlanBase):
+    pass
+
+
+class ActionBase(SQLModel):
+    ref: str = Field(max_length=40)
+    theme: str = Field(default="", max_length=200)
+    purpose: str = ""
+    activity: str = ""
+    impact: str = ""
+    expected_evidence: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    owners: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Subset of "VRCS" in that order; a string keeps filtering by pillar a plain LIKE.
+    pillars: str = Field(default="", max_length=4)
+    start: date | None = None
+    due: date | None = None
+    success_measures: str = ""
+
+    @property
+    def pillar_list(self) -> list[str]:
+        return [p for p in PILLARS if p in self.pillars]
+
+
+class Action(ActionBase, table=True):
+    __table_args__ = (UniqueConstraint("plan_id", "ref", name="uq_action_plan_ref"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    position: int = 0
+    withdrawn: bool = False
+    withdrawn_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    source_upload_id: int | None = Field(default=None, foreign_key="upload.id")
+    created_at: datetime = _ts()  # type: ignore[assignment]
+    updated_at: datetime = _ts()  # type: ignore[assignment]
+
+
+class ActionCreate(ActionBase):
+    pass
+
+
+class ActionRevision(SQLModel, table=True):
+    """What an action looked like before a plan re-import changed it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id", index=True)
+    upload_id: int | None = Field(default=None, foreign_key="upload.id")
+    change: str = Field(max_length=20)  # added, changed, withdrawn, restored
+    before: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    changed_at: datetime = _ts()  # type: ignore[assignment]
+
+
+# --- progress, evidence, measures --------------------------------------------------------------
+
+
+class ProgressUpdateBase(SQLModel):
+    as_of: date
+    status: str = Field(max_length=20)
+    percent_complete: int | None = Field(default=None, ge=0, le=100)
+    note: str = ""
+    reported_by: str = Field(default="", max_length=200)
+
+
+class ProgressUpdate(ProgressUpdateBase, table=True):
+    __table_args__ = (Index("ix_progress_action_asof", "action_id", "as_of"),)
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id")
+    upload_id: int | None = Field(default=None, foreign_key="upload.id", index=True)
+    created_at: datetime = _ts()  # type: ignore[assignment]
+
+
+class ProgressUpdateCreate(ProgressUpdateBase):
+    ref: str
+
+
+class EvidenceBase(SQLModel):
+    date: date
+    description: str
+    kind: str = Field(default="other", max_length=20)
+    link: str = ""
+    pillars: str = Field(default="", max_length=4)
+    added_by: str = Field(default="", max_length=200)
+
+
+class Evidence(EvidenceBase, table=True):
+    __table_args__ = (Index("ix_evidence_action_date", "action_id", "date"),)
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id")
+    supersedes_id: int | None = Field(default=None, foreign_key="evidence.id", index=True)
+    upload_id: int | None = Field(default=None, foreign_key="upload.id", index=True)
+    created_at: datetime = _ts()  # type: ignore[assignment]
+
+
+class EvidenceCreate(EvidenceBase):
+    ref: str
+    supersedes_id: int | None = None
+
+
+class MeasureBase(SQLModel):
+    name: str = Field(max_length=200)
+    unit: str = Field(default="", max_length=40)
+    baseline: float | None = None
+    target: float | None = None
+
+
+class Measure(MeasureBase, table=True):
+    __table_args__ = (UniqueConstraint("action_id", "name", name="uq_measure_action_name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id", index=True)
+
+
+class MeasureValue(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    measure_id: int = Field(foreign_key="measure.id", index=True)
+    as_of: date
+    value: float
+    upload_id: int | None = Field(default=None, foreign_key="upload.id")
+    created_at: datetime = _ts()  # type: ignore[assignment]
+
+
+class MeasureValueCreate(MeasureBase):
+    ref: str
+    as_of: date
+    value: float
+
+
+# --- workforce ---------------------------------------------------------------------------------
+
+
+class WorkforceRecordBase(SQLModel):
+    as_of: date
+    faculty: str = Field(max_length=200)
+    department: str = Field(default="", max_length=200)
+    job_family: str = Field(default="", max_length=200)
+    grade: str = Field(default="", max_length=60)
+    sex: str = Field(max_length=20)
+    fte: float = Field(ge=0)
+    headcount: int = Field(ge=0)
+
+
+class WorkforceRecord(WorkforceRecordBase, table=True):
+    """One aggregated cell of a snapshot: individual rows are summed on import (no person is stored)."""
+
+    __table_args__ = (Index("ix_workforce_asof_faculty", "as_of", "faculty"),)
+    id: int | None = Field(default=None, primary_key=True)
+    upload_id: int | None = Field(default=None, foreign_key="upload.id", index=True)
+
+
+class WorkforceRecordCreate(WorkforceRecordBase):
+    pass
+
+
+# --- uploads and users -------------------------------------------------------------------------
+
+
+class UploadBase(SQLModel):
+    filename: str = Field(max_length=300)
+    sha256: str = Field(max_length=64, index=True)
+    kind: str = Field(default="", max_length=20)
+    uploaded_by: str = Field(default="", max_length=200)
+    rows_accepted: int = 0
+    issues_found: int = 0
+    outcome: str = Field(max_length=20)
+    message: str = ""
+    size_bytes: int = 0
+
+
+class Upload(UploadBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int | None = Field(default=None, foreign_key="plan.id")
+    duplicate_of: int | None = Field(default=None, foreign_key="upload.id")
+    uploaded_at: datetime = _ts(index=True)  # type: ignore[assignment]
+    issues: list[dict[str, object]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The file itself, so nothing sent is ever lost and any upload can be replayed.
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+
+
+class UserBase(SQLModel):
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(default="", max_length=200)
+    role: str = Field(default="viewer", max_length=20)
+
+
+class User(UserBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    password_hash: str | None = Field(default=None, max_length=300)
+    # Kept in the database, not in memory, so every replica enforces the same delay.
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = _ts()  # type: ignore[assignment]
+
+
+class UserCreate(UserBase):
+    pass
+
+
+class AuditEvent(SQLModel, table=True):
+    """One write: who did what, when, to what, with the before and after where something changed."""
+
+    __table_args__ = (Index("ix_audit_at", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts()  # type: ignore[assignment]
+    actor: str = Field(default="", max_length=254, index=True)
+    action: str = Field(max_length=40, index=True)
+    target: str = Field(default="", max_length=300)
+    before: str = Field(default="", max_length=300)
+    after: str = Field(default="", max_length=300)
+    detail: str = ""
+    upload_id: int | None = Field(default=None, foreign_key="upload.id")
+
+
+class UserAction(SQLModel, table=True):
+    """The actions a lead owns."""
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    action_id: int = Field(foreign_key="action.id", primary_key=True)
+
+
+# --- board packs -------------------------------------------------------------------------------
+
+
+class BoardPack(SQLModel, table=True):
+    """A built board pack, kept whole: the PDF's bytes, what period it covers, who built it and when.
+
+    "What changed since the previous pack" compares with the packs kept here, and any past pack can be
+    downloaded again byte for byte.
+    """
+
+    __table_args__ = (Index("ix_boardpack_period_end", "period_end"),)
+    id: int | None = Field(default=None, primary_key=True)
+    period_start: date
+    period_end: date
+    built_by: str = Field(default="", max_length=254)
+    built_at: datetime = _ts(index=True)  # type: ignore[assignment]
+    title: str = Field(default="", max_length=300)
+    sha256: str = Field(max_length=64, index=True)
+    pages: int = 0
+    size_bytes: int = 0
+    has_charts: bool = True
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -1,0 +1,263 @@
+"""Read-side queries shared by the CLI, the dashboard and the board pack.
+
+Example:
+    >>> from tracker.db import open_engine
+    >>> from sqlmodel import Session, col
+    >>> with Session(open_engine("sqlite://")) as s:
+    ...     list_actions(session=s)
+    []
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from tracker.loading import current_plan
+from tracker.models import (
+    PILLARS,
+    Action,
+    Evidence,
+    Measure,
+    MeasureValue,
+    Plan,
+    ProgressUpdate,
+    Upload,
+    WorkforceRecord,
+)
+
+
+def _plan_id(session: Session, plan_id: int | None) -> int | None:
+    if plan_id is not None:
+        return plan_id
+    plan = current_plan(session=session)
+    return plan.id if plan else None
+
+
+def latest_updates(
+    *, session: Session, plan_id: int | None = None, as_of: date | None = None
+) -> dict[int, ProgressUpdate]:
+    """The newest progress update per action (by as-of date, then by arrival), optionally up to `as_of`.
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     latest_updates(session=s)
+        {}
+    """
+    pid = _plan_id(session, plan_id)
+    if pid is None:
+        return {}
+    rn = (
+        func.row_number()
+        .over(
+            partition_by=col(ProgressUpdate.action_id),
+            order_by=(col(ProgressUpdate.as_of).desc(), col(ProgressUpdate.id).desc()),
+        )
+        .label("rn")
+    )
+    inner = (
+        select(col(ProgressUpdate.id), rn)
+        .join(Action, col(Action.id) == col(ProgressUpdate.action_id))
+        .where(col(Action.plan_id) == pid)
+    )
+    if as_of is not None:
+        inner = inner.where(col(ProgressUpdate.as_of) <= as_of)
+    sub = inner.subquery()
+    rows = session.exec(  # type: ignore[call-overload]
+        select(ProgressUpdate).join(sub, sub.c.id == col(ProgressUpdate.id)).where(sub.c.rn == 1)
+    ).scalars()
+    return {u.action_id: u for u in rows}
+
+
+def list_actions(
+    *, session: Session, plan_id: int | None = None, include_withdrawn: bool = True, as_of: date | None = None
+) -> list[dict[str, Any]]:
+    """Actions of the current (or given) plan in plan order, with their latest status and percent
+    (as they stood on `as_of`, when given).
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     list_actions(session=s, plan_id=1)
+        []
+    """
+    pid = _plan_id(session, plan_id)
+    if pid is None:
+        return []
+    q = select(Action).where(col(Action.plan_id) == pid).order_by(col(Action.position), col(Action.id))
+    if not include_withdrawn:
+        q = q.where(col(Action.withdrawn).is_(False))
+    latest = latest_updates(session=session, plan_id=pid, as_of=as_of)
+    out = []
+    for a in session.exec(q).scalars():  # type: ignore[call-overload]
+        u = latest.get(a.id)
+        out.append(
+            {
+                "ref": a.ref,
+                "theme": a.theme,
+                "purpose": a.purpose,
+                "activity": a.activity,
+                "impact": a.impact,
+                "expected_evidence": list(a.expected_evidence),
+                "owners": list(a.owners),
+                "pillars": [p for p in PILLARS if p in a.pillars],
+                "start": a.start.isoformat() if a.start else None,
+                "due": a.due.isoformat() if a.due else None,
+                "status": u.status if u else "not started",
+                "percent_complete": (u.percent_complete if u and u.percent_complete is not None else 0),
+                "last_update": u.as_of.isoformat() if u else None,
+                "latest_note": u.note if u else "",
+                "withdrawn": a.withdrawn,
+            }
+        )
+    return out
+
+
+def list_updates(*, session: Session, plan_id: int | None = None, ref: str | None = None) -> list[dict[str, Any]]:
+    """Every progress update of the plan (or of one action), oldest first."""
+    pid = _plan_id(session, plan_id)
+    q = (
+        select(
+            col(Action.ref),
+            col(ProgressUpdate.as_of),
+            col(ProgressUpdate.status),
+            col(ProgressUpdate.percent_complete),
+            col(ProgressUpdate.note),
+            col(ProgressUpdate.reported_by),
+            col(ProgressUpdate.upload_id),
+        )
+        .join(Action, col(Action.id) == col(ProgressUpdate.action_id))
+        .where(col(Action.plan_id) == pid)
+        .order_by(col(ProgressUpdate.as_of), col(ProgressUpdate.id))
+    )
+    if ref is not None:
+        q = q.where(col(Action.ref) == ref)
+    keys = ("ref", "as_of", "status", "percent_complete", "note", "reported_by", "upload_id")
+    rows = [dict(zip(keys, r, strict=True)) for r in session.exec(q).all()]  # type: ignore[call-overload]
+    for r in rows:
+        r["as_of"] = r["as_of"].isoformat()
+    return rows
+
+
+def list_evidence(
+    *, session: Session, plan_id: int | None = None, current_only: bool = True, ref: str | None = None
+) -> list[dict[str, Any]]:
+    """Evidence of impact (of the plan, or of one action), oldest first; corrected items are left out unless
+    `current_only` is False."""
+    pid = _plan_id(session, plan_id)
+    superseded = select(col(Evidence.supersedes_id)).where(col(Evidence.supersedes_id).is_not(None))
+    # Columns, not ORM objects: building thousands of objects was most of the Evidence page's cost.
+    q = (
+        select(
+            col(Evidence.id),
+            col(Action.ref),
+            col(Evidence.date),
+            col(Evidence.description),
+            col(Evidence.kind),
+            col(Evidence.link),
+            col(Evidence.pillars),
+            col(Evidence.added_by),
+            col(Evidence.supersedes_id),
+            col(Evidence.upload_id),
+        )
+        .join(Action, col(Action.id) == col(Evidence.action_id))
+        .where(col(Action.plan_id) == pid)
+        .order_by(col(Evidence.date), col(Evidence.id))
+    )
+    if current_only:
+        q = q.where(col(Evidence.id).not_in(superseded))
+    if ref is not None:
+        q = q.where(col(Action.ref) == ref)
+    keys = ("id", "ref", "date", "description", "kind", "link", "pillars", "added_by", "supersedes_id", "upload_id")
+    rows = [dict(zip(keys, r, strict=True)) for r in session.exec(q).all()]  # type: ignore[call-overload]
+    for r in rows:
+        r["date"] = r["date"].isoformat()
+        r["pillars"] = [p for p in PILLARS if p in r["pillars"]]
+    return rows
+
+
+def count_evidence(*, session: Session, plan_id: int | None = None, as_of: date | None = None) -> int:
+    """How many current (not corrected) evidence items the plan has, up to `as_of`."""
+    pid = _plan_id(session, plan_id)
+    superseded = select(col(Evidence.supersedes_id)).where(col(Evidence.supersedes_id).is_not(None))
+    q = (
+        select(func.count())
+        .select_from(Evidence)
+        .join(Action, col(Action.id) == col(Evidence.action_id))
+        .where(col(Action.plan_id) == pid, col(Evidence.id).not_in(superseded))
+    )
+    if as_of is not None:
+        q = q.where(col(Evidence.date) <= as_of)
+    return int(session.exec(q).one()[0])  # type: ignore[call-overload]
+
+
+def list_measures(*, session: Session, plan_id: int | None = None, ref: str | None = None) -> list[dict[str, Any]]:
+    """Each measure (of the plan, or of one action) with its dated values, in plan order."""
+    pid = _plan_id(session, plan_id)
+    q = (
+        select(Measure, col(Action.ref), col(MeasureValue.as_of), col(MeasureValue.value))
+        .join(Action, col(Action.id) == col(Measure.action_id))
+        .join(MeasureValue, col(MeasureValue.measure_id) == col(Measure.id))
+        .where(col(Action.plan_id) == pid)
+        .order_by(col(Action.position), col(Measure.id), col(MeasureValue.as_of), col(MeasureValue.id))
+    )
+    if ref is not None:
+        q = q.where(col(Action.ref) == ref)
+    out: dict[int, dict[str, Any]] = {}
+    for m, ref, as_of, value in session.exec(q).all():  # type: ignore[call-overload]
+        d = out.setdefault(
+            m.id, {"ref": ref, "name": m.name, "unit": m.unit, "baseline": m.baseline, "target": m.target, "values": []}
+        )
+        d["values"].append({"as_of": as_of.isoformat(), "value": value})
+    return list(out.values())
+
+
+def workforce_by_faculty(*, session: Session, as_of: date | None = None) -> list[dict[str, Any]]:
+    """Headcount and FTE per snapshot, faculty and sex (all snapshots unless `as_of` is given)."""
+    q = (
+        select(
+            col(WorkforceRecord.as_of),
+            col(WorkforceRecord.faculty),
+            col(WorkforceRecord.sex),
+            func.sum(col(WorkforceRecord.headcount)),
+            func.sum(col(WorkforceRecord.fte)),
+        )
+        .group_by(col(WorkforceRecord.as_of), col(WorkforceRecord.faculty), col(WorkforceRecord.sex))
+        .order_by(col(WorkforceRecord.as_of), col(WorkforceRecord.faculty), col(WorkforceRecord.sex))
+    )
+    if as_of is not None:
+        q = q.where(col(WorkforceRecord.as_of) == as_of)
+    return [
+        {"as_of": d.isoformat(), "faculty": f, "sex": s, "headcount": int(h or 0), "fte": round(float(x or 0), 2)}
+        for d, f, s, h, x in session.exec(q).all()  # type: ignore[call-overload]
+    ]
+
+
+def list_uploads(*, session: Session, limit: int = 200) -> list[dict[str, Any]]:
+    """Upload attempts, newest first (without the file bytes)."""
+    q = select(Upload).order_by(col(Upload.id).desc()).limit(limit)
+    return [
+        {
+            "id": u.id,
+            "uploaded_at": u.uploaded_at.isoformat(timespec="seconds") if u.uploaded_at else None,
+            "filename": u.filename,
+            "kind": u.kind,
+            "uploaded_by": u.uploaded_by,
+            "outcome": u.outcome,
+            "rows_accepted": u.rows_accepted,
+            "issues_found": u.issues_found,
+            "size_bytes": u.size_bytes,
+            "sha256": u.sha256,
+            "message": u.message,
+        }
+        for u in session.exec(q).scalars()  # type: ignore[call-overload]
+    ]
+
+
+def list_plans(*, session: Session) -> list[Plan]:
+    """Every plan, newest start first."""
+    return list(session.exec(select(Plan).order_by(col(Plan.start_date).desc())).scalars())  # type: ignore[call-overload]

@@ -1,0 +1,483 @@
+"""Build the board pack (a tagged PDF/UA document), keep it, and hand kept packs back.
+
+`build_pack` gathers the content from the views (`tracker.report.content`), draws each chart as SVG through
+kaleido (`tracker.charts.export`; without a browser each chart becomes its data table), renders the Jinja2
+template with the print stylesheet through WeasyPrint, and stores the PDF's bytes with its period, author,
+time, SHA-256 and page count, with an audit event in the same transaction.
+
+Example:
+    >>> from tracker.db import open_engine
+    >>> from tracker.auth import Actor
+    >>> with Session(open_engine("sqlite://")) as s:
+    ...     list_packs(session=s, actor=Actor("b@uni.ac.uk", "board"))
+    []
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from tracker.audit import record
+from tracker.auth import Actor, require
+from tracker.config import get_settings
+from tracker.models import BoardPack, utcnow
+from tracker.report.content import PackChart, PackContent, Previous, gather
+from tracker.summary import plan_info
+from tracker.views.changes import day
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STYLESHEET = HERE / "pack.css"
+PDF_VARIANT = "pdf/ua-1"
+
+Progress = Callable[[str, float], None]
+
+
+class PackNotFound(LookupError):
+    """No kept pack has that id."""
+
+
+@dataclass
+class PackResult:
+    """A built (and kept) pack: the PDF, its id in the pack list, and what a page or the CLI tells the user."""
+
+    pdf: bytes
+    pack_id: int
+    title: str
+    pages: int
+    has_charts: bool
+    period_start: date
+    period_end: date
+    filename: str
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def long_day(d: date) -> str:
+    """'31 October 2020'.
+
+    Example:
+        >>> long_day(date(2020, 10, 1))
+        '1 October 2020'
+    """
+    return f"{d.day} {d:%B %Y}"
+
+
+def pack_filename(period_start: date, period_end: date, pack_id: int | None = None) -> str:
+    """A safe download name: 'board-pack_2018-11-01_to_2020-10-31_3.pdf'.
+
+    Example:
+        >>> pack_filename(date(2018, 11, 1), date(2020, 10, 31), 3)
+        'board-pack_2018-11-01_to_2020-10-31_3.pdf'
+    """
+    tail = f"_{pack_id}" if pack_id is not None else ""
+    return f"board-pack_{period_start.isoformat()}_to_{period_end.isoformat()}{tail}.pdf"
+
+
+def _latest_pack_on_or_before(session: Session, on: date) -> BoardPack | None:
+    q = (
+        select(BoardPack)
+        .where(col(BoardPack.period_end) <= on)
+        .order_by(col(BoardPack.period_end).desc(), col(BoardPack.id).desc())
+        .limit(1)
+    )
+    return session.exec(q).scalars().first()  # type: ignore[call-overload,no-any-return]
+
+
+def default_period(*, session: Session, today: date | None = None) -> tuple[date, date]:
+    """The period a pack covers unless told otherwise: it ends on the as-of date the sidebar would show (today,
+    or the plan's last day once the plan is over) and starts where the previous pack ended (the plan's start
+    for the first pack; the end date itself when there is neither plan nor pack).
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     default_period(session=s, today=date(2024, 5, 1))
+        (datetime.date(2024, 5, 1), datetime.date(2024, 5, 1))
+    """
+    today = today or date.today()
+    plan = plan_info(session=session)
+    end = min(today, plan["end"]) if plan else today
+    previous = _latest_pack_on_or_before(session, end)
+    if previous is not None:
+        start = previous.period_end
+    elif plan is not None:
+        start = min(plan["start"], end)
+    else:
+        start = end
+    return start, end
+
+
+def previous_pack(*, session: Session, period_start: date) -> BoardPack | None:
+    """The pack "what changed" compares with: the latest kept pack whose period ended on or before this period
+    starts (so rebuilding a period compares with the pack before it, not with itself).
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     previous_pack(session=s, period_start=date(2020, 1, 1)) is None
+        True
+    """
+    return _latest_pack_on_or_before(session, period_start)
+
+
+def _aware(ts: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; they were stored in UTC."""
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def _london(ts: datetime) -> str:
+    try:
+        from zoneinfo import ZoneInfo
+
+        local = ts.astimezone(ZoneInfo("Europe/London"))
+        return f"{local.day} {local:%B %Y at %H:%M %Z}"
+    except Exception:  # no time-zone data on the machine: UTC says the same
+        return f"{ts.day} {ts:%B %Y at %H:%M} UTC"
+
+
+CHART_SCHEME = "tracker-chart:"
+CHART_WAIT = 180.0  # seconds WeasyPrint waits for one chart (export.to_svg has its own, shorter, time limits)
+
+
+class ChartDrawer:
+    """Draws the pack's charts as SVG in a background thread, in document order, while WeasyPrint parses and
+    styles the pages on the main thread; WeasyPrint fetches each chart (`tracker-chart:cN`) when it reaches
+    it, waiting only if that chart is not drawn yet. Any failure is remembered, and the pack is then laid out
+    again with data tables in place of the charts.
+
+    Fetching anything but a chart is refused: the pack reads no file and no URL.
+    """
+
+    def __init__(self, content: PackContent, progress: Progress) -> None:
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        self.charts = content.all_charts()
+        self.progress = progress
+        self.failure = ""
+        self.fetched = 0
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker-pack-chart")
+        self._futures: dict[str, Future[str]] = {}
+        for i, ch in enumerate(self.charts, start=1):
+            ch.src = f"{CHART_SCHEME}c{i}"
+            self._futures[ch.src] = self._pool.submit(self._draw, i, ch)
+
+    @staticmethod
+    def _draw(i: int, ch: PackChart) -> str:
+        from tracker.charts.export import accessible_svg, to_svg
+
+        return accessible_svg(to_svg(ch.chart.figure), label=f"{ch.title}. {ch.summary}", ident=f"c{i}")
+
+    def fetch(self, url: str) -> bytes:
+        """A chart's SVG for WeasyPrint, waiting for it if need be; ValueError for anything else."""
+        future = self._futures.get(url)
+        if future is None:
+            raise ValueError(f"the board pack fetches nothing but its own charts, not {url[:80]!r}")
+        self.fetched += 1
+        self.progress(
+            f"Laying out the pages: chart {self.fetched} of {len(self.charts)}",
+            0.3 + 0.4 * self.fetched / max(len(self.charts), 1),
+        )
+        try:
+            svg = future.result(timeout=CHART_WAIT)
+        except Exception as exc:  # ChartsUnavailable, or a timeout: remembered, then laid out again as tables
+            self.failure = self.failure or str(exc) or type(exc).__name__
+            raise
+        return svg.encode("utf-8")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _no_charts(content: PackContent, why: str) -> None:
+    for ch in content.all_charts():
+        ch.src = None
+    content.charts_note = f"{why} Each chart's data table is printed in its place."
+
+
+def render_html(content: PackContent, *, author: str, author_full: str) -> str:
+    """The pack as HTML (Jinja2, autoescaped), ready for WeasyPrint."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=False,
+        lstrip_blocks=False,
+    )
+    c = content
+    period = f"{long_day(c.period_start)} to {long_day(c.period_end)}"
+    if c.previous is not None:
+        compared = (
+            f"Compared with the previous pack (“{c.previous.title}”, built {day(c.previous.built_at.date())}): "
+            f"what changed after {long_day(c.previous.period_end)} up to and including {long_day(c.period_end)}."
+        )
+        changes_text = f"since the previous pack, {long_day(c.previous.period_end)} to {long_day(c.period_end)}"
+    else:
+        start = c.changes_from or c.period_start
+        compared = (
+            f"This is the first pack kept for this period: what changed after {long_day(start)} up to and "
+            f"including {long_day(c.period_end)}."
+        )
+        changes_text = f"{long_day(start)} to {long_day(c.period_end)} (no earlier pack)"
+    running = " · ".join(x for x in (c.institution, "Board pack", f"{day(c.period_start)} – {day(c.period_end)}") if x)
+    return env.get_template("pack.html.j2").render(
+        c=c,
+        author=author,
+        author_full=author_full,
+        subject=f"Technician Commitment board pack for {period}",
+        built_iso=c.built_at.isoformat(timespec="seconds"),
+        built_text=_london(c.built_at),
+        period_text=period,
+        changes_text=changes_text,
+        compared_text=compared,
+        running_title=running,
+        chromium_hint="Charts need Chromium: apt-get install chromium",
+        long=long_day,
+    )
+
+
+def render_pdf(
+    html: str, *, charts: Callable[[str], bytes] | None = None, progress: Progress | None = None
+) -> tuple[bytes, int]:
+    """(PDF bytes, page count): WeasyPrint, A4 print stylesheet, tagged PDF/UA-1.
+
+    The document fetches nothing but its charts, from `charts(url)` (SVG bytes): no file, no network.
+
+    Example:
+        >>> pdf, pages = render_pdf('<html lang="en-GB"><title>t</title><p>Hello</p></html>')  # doctest: +SKIP
+        >>> pdf[:5], pages  # doctest: +SKIP
+        (b'%PDF-', 1)
+    """
+    from weasyprint import CSS, HTML
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class ChartsOnly(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            if charts is None or not url.startswith(CHART_SCHEME):
+                raise ValueError(f"the board pack fetches nothing but its own charts, not {url[:80]!r}")
+            return URLFetcherResponse(url, charts(url), {"Content-Type": "image/svg+xml"})
+
+    document = HTML(string=html, base_url=str(HERE), url_fetcher=ChartsOnly()).render(
+        stylesheets=[CSS(filename=str(STYLESHEET))]
+    )
+    if progress is not None:
+        progress(f"Writing the PDF ({len(document.pages)} pages)", 0.8)
+    pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
+    assert pdf is not None
+    return bytes(pdf), len(document.pages)
+
+
+def build_pack(
+    *,
+    session: Session,
+    actor: Actor,
+    period_start: date | None = None,
+    period_end: date | None = None,
+    charts: bool = True,
+    today: date | None = None,
+    progress: Progress | None = None,
+) -> PackResult:
+    """Build the board pack for a period, keep it, and return it (board members and administrators only).
+
+    The period defaults to `default_period` (from where the previous pack ended to the as-of date). Figures are
+    as they stood on `period_end`; "what changed" runs from the previous pack's end (or `period_start` for the
+    first pack) to `period_end`. `charts=False`, or no Chrome/Chromium on the machine, prints each chart's
+    data table instead (`PackResult.has_charts` False, with a note). `progress(step, fraction)` is called as it
+    goes. Raises PermissionDenied for other roles and ValueError when the period starts after it ends.
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> from tracker.auth import Actor
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     build_pack(session=s, actor=Actor("v@uni.ac.uk", "viewer"))
+        Traceback (most recent call last):
+        ...
+        tracker.auth.PermissionDenied: v@uni.ac.uk is a viewer: viewers can read the dashboard but not build board packs
+        >>> with Session(open_engine("sqlite://")) as s:  # doctest: +SKIP
+        ...     build_pack(session=s, actor=Actor("a@uni.ac.uk", "admin"), charts=False).pages
+        9
+    """
+    require(actor, "build_pack")
+    t0 = time.perf_counter()
+    report: Progress = progress or (lambda _step, _fraction: None)
+    report("Reading the plan and the previous pack", 0.02)
+    start_default, end_default = default_period(session=session, today=today)
+    end = period_end or end_default
+    start = period_start or (start_default if period_end is None or start_default <= end else end)
+    if start > end:
+        raise ValueError(
+            f"the period starts on {day(start)}, after it ends on {day(end)}: choose a start on or before the end"
+        )
+    plan = plan_info(session=session)
+    prev = previous_pack(session=session, period_start=start)
+    previous = (
+        Previous(
+            id=int(prev.id or 0),
+            title=prev.title,
+            period_end=prev.period_end,
+            built_at=_aware(prev.built_at),
+            built_by=prev.built_by,
+        )
+        if prev is not None
+        else None
+    )
+    changes_from = previous.period_end if previous is not None else start
+    built_at = utcnow()
+    author = actor.name or actor.email
+    author_full = f"{actor.name} ({actor.email})" if actor.name else actor.email
+    who = plan["institution"] if plan and plan["institution"] else ""
+    title = f"Board pack{': ' + who if who else ''}, {day(start)} to {day(end)}"
+
+    report("Gathering the figures", 0.08)
+    if charts:
+        # The browser takes a few seconds to start: let it start while the figures are gathered.
+        from tracker.charts.export import warm_up
+
+        warm_up()
+    content = gather(
+        session=session,
+        period_start=start,
+        period_end=end,
+        changes_from=changes_from,
+        previous=previous,
+        title=title,
+        built_at=built_at,
+        built_by=author_full,
+        confidentiality=get_settings().confidentiality,
+        plan=plan,
+    )
+    notes: list[str] = []
+    drawer: ChartDrawer | None = None
+    if content.all_charts():
+        from tracker.charts.export import INSTALL_HINT, charts_available
+
+        ok, why = charts_available() if charts else (False, "")
+        if not charts:
+            _no_charts(content, f"Charts were left out when this pack was built. {INSTALL_HINT}.")
+            notes.append("Charts left out (charts=False): each chart's data table is printed instead.")
+        elif not ok:
+            _no_charts(content, why)
+            notes.append(why)
+        else:
+            drawer = ChartDrawer(content, report)
+    if plan is None:
+        notes.append("No action plan is loaded: the pack says so and reports only what is held.")
+
+    report("Laying out the pages", 0.25)
+    html = render_html(content, author=author, author_full=author_full)
+    try:
+        pdf, pages = render_pdf(html, charts=drawer.fetch if drawer else None, progress=report)
+        if drawer is not None and drawer.failure:
+            # A chart could not be drawn: lay the pack out again with every chart as its data table.
+            report("Laying out the pages again, with tables for the charts", 0.75)
+            _no_charts(content, f"{drawer.failure}")
+            notes.append(drawer.failure)
+            html = render_html(content, author=author, author_full=author_full)
+            pdf, pages = render_pdf(html, progress=report)
+    finally:
+        if drawer is not None:
+            drawer.close()
+    has_charts = drawer is not None and not drawer.failure
+
+    report("Keeping the pack", 0.96)
+    digest = hashlib.sha256(pdf).hexdigest()
+    row = BoardPack(
+        period_start=start,
+        period_end=end,
+        built_by=actor.email[:254],
+        built_at=built_at,
+        title=title[:300],
+        sha256=digest,
+        pages=pages,
+        size_bytes=len(pdf),
+        has_charts=has_charts,
+        content=pdf,
+    )
+    session.add(row)
+    session.flush()
+    pack_id = int(row.id or 0)
+    record(
+        session,
+        actor,
+        "pack_built",
+        title,
+        after=f"{pages} pages",
+        detail=f"pack {pack_id}; {day(start)} to {day(end)}; sha256 {digest}; "
+        + ("with charts" if has_charts else "charts as tables"),
+        upload_id=None,
+    )
+    session.commit()
+    report("Done", 1.0)
+    return PackResult(
+        pdf=pdf,
+        pack_id=pack_id,
+        title=title,
+        pages=pages,
+        has_charts=has_charts,
+        period_start=start,
+        period_end=end,
+        filename=pack_filename(start, end, pack_id),
+        seconds=time.perf_counter() - t0,
+        notes=notes,
+    )
+
+
+def list_packs(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """Kept packs, newest first, without their bytes (board members and administrators only)."""
+    require(actor, "build_pack")
+    cols = (
+        col(BoardPack.id),
+        col(BoardPack.title),
+        col(BoardPack.period_start),
+        col(BoardPack.period_end),
+        col(BoardPack.built_by),
+        col(BoardPack.built_at),
+        col(BoardPack.pages),
+        col(BoardPack.size_bytes),
+        col(BoardPack.sha256),
+        col(BoardPack.has_charts),
+    )
+    q = select(*cols).order_by(col(BoardPack.built_at).desc(), col(BoardPack.id).desc())
+    keys = ("id", "title", "period_start", "period_end", "built_by", "built_at", "pages", "size_bytes", "sha256")
+    out = []
+    for row in session.exec(q).all():  # type: ignore[call-overload]
+        d = dict(zip((*keys, "has_charts"), row, strict=True))
+        d["built_at"] = _aware(d["built_at"])
+        d["filename"] = pack_filename(d["period_start"], d["period_end"], d["id"])
+        out.append(d)
+    return out
+
+
+def pack_pdf(*, session: Session, actor: Actor, pack_id: int) -> tuple[str, bytes]:
+    """(file name, the kept PDF's bytes, exactly as built) for a past pack (board members and administrators).
+
+    Raises PackNotFound for an unknown id, and ValueError if the stored bytes no longer match their SHA-256.
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> from tracker.auth import Actor
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     pack_pdf(session=s, actor=Actor("b@uni.ac.uk", "board"), pack_id=1)
+        Traceback (most recent call last):
+        ...
+        tracker.report.build.PackNotFound: no board pack with id 1
+    """
+    require(actor, "build_pack")
+    pack = session.get(BoardPack, pack_id)
+    if pack is None:
+        raise PackNotFound(f"no board pack with id {pack_id}")
+    data = bytes(pack.content)
+    if hashlib.sha256(data).hexdigest() != pack.sha256:
+        raise ValueError(f"board pack {pack_id} is damaged: its bytes no longer match the SHA-256 recorded")
+    return pack_filename(pack.period_start, pack.period_end, pack.id), data

@@ -1,0 +1,1 @@
+"""Page-ready data for each dashboard page, built from the database (no Streamlit here)."""

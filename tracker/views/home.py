@@ -1,0 +1,98 @@
+"""The Home page: where the plan stands, at a glance.
+
+Example:
+    >>> from tracker.db import open_engine
+    >>> from sqlmodel import Session
+    >>> with Session(open_engine("sqlite://")) as s:
+    ...     home_view(session=s).plan is None
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+
+from tracker.charts import Chart, plural
+from tracker.charts.plan import status_counts
+from tracker.disclosure import round5
+from tracker.summary import headline
+from tracker.views.pillars import RECENT_MONTHS, pillars_view
+
+
+@dataclass
+class Figure:
+    """One headline figure: its label, value, and the sentence that explains it."""
+
+    label: str
+    value: str
+    explanation: str
+
+
+@dataclass
+class HomePage:
+    plan: dict[str, Any] | None
+    as_of: date
+    figures: list[Figure] = field(default_factory=list)
+    by_status: Chart | None = None
+    gaps: list[str] = field(default_factory=list)
+
+
+def home_view(*, session: Session, as_of: date | None = None) -> HomePage:
+    """Headline figures as they stood on `as_of` (default today), each with a one-line explanation.
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     home_view(session=s, as_of=date(2020, 1, 1)).figures
+        []
+    """
+    as_of = as_of or date.today()
+    h = headline(session=session, today=as_of)
+    if h["plan"] is None:
+        return HomePage(plan=None, as_of=as_of)
+    st = h["by_status"]
+    done, on_track = st["complete"], st["on track"]
+    troubled = st["at risk"] + st["delayed"]
+    gap = h["time_elapsed_pct"] - h["work_complete_pct"]
+    pace = "ahead of" if gap < -5 else "behind" if gap > 5 else "in step with"
+    pillars = pillars_view(session=session, as_of=as_of)
+    stale = [g.split(":")[0] for g in pillars.gaps]
+    wf = h["workforce"]
+    figures = [
+        Figure(
+            "Actions",
+            str(h["actions"]),
+            f"{done} complete and {on_track} on track; {plural(troubled, 'action')} at risk or delayed.",
+        ),
+        Figure(
+            "Work complete",
+            f"{h['work_complete_pct']}%",
+            f"Average percent complete, {pace} the {h['time_elapsed_pct']}% of the plan's time elapsed.",
+        ),
+        Figure(
+            "Evidence received",
+            str(h["evidence_received"]),
+            f"Items received so far, against {h['evidence_promised']} promised in the plan's impact text.",
+        ),
+        Figure(
+            "Pillars lacking evidence",
+            str(len(stale)),
+            (", ".join(stale) + f": nothing received in the last {RECENT_MONTHS} months or at all.")
+            if stale
+            else f"All four pillars have evidence from the last {RECENT_MONTHS} months.",
+        ),
+        Figure(
+            "Technical staff",
+            f"{round5(wf['fte']):,} FTE" if wf else "–",
+            f"HR snapshot of {wf['as_of']:%d %B %Y}, rounded to the nearest 5."
+            if wf
+            else "No HR workforce extract loaded yet.",
+        ),
+    ]
+    return HomePage(
+        plan=h["plan"], as_of=as_of, figures=figures, by_status=status_counts(st, total=h["actions"]), gaps=pillars.gaps
+    )

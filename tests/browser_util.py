@@ -110,28 +110,20 @@ def page_heading(source: Path) -> str | None:
 
 
 def app_pages() -> list[AppPage]:
-    """Every `st.Page("pages/NAME.py", ...)` in app.py, in source order, the role-gated ones appended later
-    included (an administrator sees them all); the `default=True` one (or the first) is "/". The signed-out
-    sign-in page is a function, not a file in pages/, so it is not among them."""
+    """Every page of app.py's `PAGE_SPECS` (file, title, icon, operation), in order, the role-gated ones
+    included (an administrator sees them all); Home is "/". The signed-out sign-in page is a function, not a
+    file in pages/, so it is not among them."""
     tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
-    calls = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset))
-    found: list[tuple[str, str, str, bool]] = []
-    for node in calls:
-        if not (isinstance(node.func, ast.Attribute) and node.func.attr == "Page"):
-            continue
-        target = _literal(node.args[0]) if node.args else None
-        match = re.fullmatch(r"pages/(\w+)\.py", target) if isinstance(target, str) else None
-        if not match:
-            continue
-        kw = {k.arg: _literal(k.value) for k in node.keywords if k.arg}
-        name = match.group(1)
-        found.append((name, kw.get("title") or name, kw.get("url_path") or name, kw.get("default") is True))
-    if not any(default for *_, default in found) and found:
-        found[0] = (*found[0][:3], True)
-    return [
-        AppPage(name, title, "/" if default else f"/{url_path}", page_heading(ROOT / "pages" / f"{name}.py"))
-        for name, title, url_path, default in found
-    ]
+    specs = next(
+        ast.literal_eval(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "PAGE_SPECS" for t in node.targets)
+    )
+    pages = []
+    for index, (path, title, *_rest) in enumerate(specs):
+        name = re.fullmatch(r"pages/(\w+)\.py", path).group(1)  # type: ignore[union-attr]
+        pages.append(AppPage(name, title, "/" if index == 0 else f"/{name}", page_heading(ROOT / "pages" / f"{name}.py")))
+    return pages
 
 
 # --- Chromium, or a skip -------------------------------------------------------------------------------

@@ -600,6 +600,8 @@ def test_a_role_change_takes_effect_for_the_next_actor(
         load_demo(session=s)
     old = actor(engine, email)
     with Session(engine) as s:
+        if email == EMAILS["admin"]:  # the last administrator cannot be demoted: appoint another first
+            add_user(session=s, email="deputy.admin@demo.ac.uk", role="admin")
         add_user(session=s, email=email, role=new_role, actions=actions)
         s.commit()
     new = actor(engine, email)

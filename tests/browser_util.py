@@ -122,7 +122,8 @@ def app_pages() -> list[AppPage]:
     pages = []
     for index, (path, title, *_rest) in enumerate(specs):
         name = re.fullmatch(r"pages/(\w+)\.py", path).group(1)  # type: ignore[union-attr]
-        pages.append(AppPage(name, title, "/" if index == 0 else f"/{name}", page_heading(ROOT / "pages" / f"{name}.py")))
+        path_in_app = "/" if index == 0 else f"/{name}"
+        pages.append(AppPage(name, title, path_in_app, page_heading(ROOT / "pages" / f"{name}.py")))
     return pages
 
 

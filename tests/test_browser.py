@@ -273,16 +273,10 @@ def test_a_shared_link_is_the_first_request_on_a_fresh_server(page: Page, sites:
     screenshot(page, "fresh-link-signed-in")
 
 
-# Known gaps, kept as strict expected failures so they are noticed when fixed (the mark then has to go).
-SIGNED_OUT_LINKS = (
-    "a signed-out visitor's navigation has only the sign-in page (url_path sign_in), so Streamlit treats a link "
-    "to any other page as unknown: it shows its 'Page not found' dialog over the sign-in form and, once signed "
-    "in, the user lands on Home (the link's query stays, its path is lost; opening the link again is a new "
-    "session, signed out again)"
-)
+# A shared link works for a colleague who is not signed in yet: app.py answers every page's address with the
+# sign-in form while signed out, so the link's page (and query) open after sign-in.
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=SIGNED_OUT_LINKS)
 def test_a_page_link_opened_signed_out_shows_no_page_not_found_dialog(signed_out_tab: Page, demo: Site) -> None:
     from playwright.sync_api import expect
 
@@ -292,7 +286,6 @@ def test_a_page_link_opened_signed_out_shows_no_page_not_found_dialog(signed_out
     assert page_not_found(signed_out_tab).count() == 0, "'Page not found' is shown over the sign-in form"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=SIGNED_OUT_LINKS)
 def test_a_shared_link_opens_its_page_after_sign_in(page: Page, demo: Site) -> None:
     from playwright.sync_api import expect
 

@@ -8,7 +8,7 @@ from sqlmodel import Session
 from pages.common import engine, require_actor
 from tracker.audit import audit_actions, audit_actors, count_events, list_events
 from tracker.auth import ROLE_CAN, PermissionDenied
-from tracker.exports import to_csv
+from tracker.exports import to_csv, to_xlsx
 
 LIMIT = 2000
 
@@ -105,12 +105,23 @@ st.dataframe(
         "Detail": st.column_config.TextColumn("Detail", width=210),
     },
 )
-st.download_button(
-    "Export CSV",
-    data=to_csv(rows),
-    file_name=f"audit_log_{date.today():%Y-%m-%d}.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    key="audit_export",
-    help="The events shown, as a spreadsheet-safe CSV (text that looks like a formula is kept as text)",
-)
+with st.container(horizontal=True):
+    st.download_button(
+        "Export CSV",
+        data=to_csv(rows),
+        file_name=f"audit_log_{date.today():%Y-%m-%d}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key="audit_export",
+        help="The events shown, as a spreadsheet-safe CSV (text that looks like a formula is kept as text)",
+    )
+    st.download_button(
+        "Export Excel",
+        data=lambda: to_xlsx(rows, sheet="Audit log"),  # built only when clicked
+        file_name=f"audit_log_{date.today():%Y-%m-%d}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        on_click="ignore",
+        icon=":material/download:",
+        key="audit_export_xlsx",
+        help="The events shown, as a spreadsheet-safe .xlsx (text that looks like a formula is kept as text)",
+    )

@@ -3,6 +3,8 @@
 Exit codes: 0 done; 1 the file was read but has problems (one line per issue, nothing written);
 2 the file cannot be read at all, or bad usage.
 
+`backup --out FILE` and `restore FILE [--force]` copy the whole database out and back (tracker.backup).
+
 Example:
     >>> main(["--db", "sqlite://", "show", "actions", "--format", "json"])
     []
@@ -135,6 +137,20 @@ def build_parser() -> argparse.ArgumentParser:
     tpl = sub.add_parser("template", help="write a blank template")
     tpl.add_argument("kind", choices=tuple(TEMPLATES))
     tpl.add_argument("--out", type=Path, required=True)
+
+    bak = sub.add_parser(
+        "backup",
+        help="back up the whole database to a file (SQLite: a copy by its online backup API; PostgreSQL: "
+        "pg_dump --format=custom)",
+    )
+    bak.add_argument("--out", type=Path, required=True, metavar="FILE", help="where to write the backup")
+    res = sub.add_parser(
+        "restore",
+        help="replace the database with a backup made by 'backup', then migrate it (refuses a database that "
+        "holds data unless --force)",
+    )
+    res.add_argument("file", type=Path, metavar="FILE", help="the backup file")
+    res.add_argument("--force", action="store_true", help="replace a database that already holds data")
     return p
 
 
@@ -144,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         url = args.db or get_settings().database_url
+        if args.command in ("backup", "restore"):  # before open_engine: a restore target is not migrated first
+            return _backup_or_restore(args, url)
         engine = open_engine(url)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -159,6 +177,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if args.db:
             dispose_all()
+
+
+def _backup_or_restore(args: argparse.Namespace, url: str) -> int:
+    from tracker.backup import BackupError, backup, restore
+
+    if args.as_user:
+        print(
+            f"error: --as {args.as_user}: {args.command} acts on the database itself, as whoever holds it; "
+            "--as does not apply",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        if args.command == "backup":
+            said = backup(url, args.out)
+        else:
+            said = restore(url, args.file, force=args.force)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (SQLAlchemyError, OSError) as exc:
+        shown = make_url(url).render_as_string(hide_password=True)
+        detail = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
+        print(f"error: {args.command} {shown}: {detail}", file=sys.stderr)
+        return 2
+    print(said)
+    return 0
 
 
 def _run(args: argparse.Namespace, session: Session) -> int:

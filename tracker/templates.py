@@ -19,6 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from tracker.exports import append_row
 from tracker.ingest.updates import EVIDENCE_COLUMNS, MEASURE_COLUMNS, PROGRESS_COLUMNS
 from tracker.models import EVIDENCE_KINDS
 
@@ -121,19 +122,20 @@ def updates_template(*, refs: Sequence[str] = (), prefill: Sequence[str] = ()) -
     lists = wb.create_sheet("Lists")
     lists.append(["Refs", "Status", "Kind"])
     for i in range(max(len(refs), len(STATUS_CHOICES), len(EVIDENCE_KINDS))):
-        lists.append(
+        append_row(  # refs are the plan's own text: formula-safe, like every export
+            lists,
             [
                 refs[i] if i < len(refs) else None,
                 STATUS_CHOICES[i] if i < len(STATUS_CHOICES) else None,
                 EVIDENCE_KINDS[i] if i < len(EVIDENCE_KINDS) else None,
-            ]
+            ],
         )
     lists.sheet_state = "hidden"
 
     prog = wb.create_sheet("Progress", 1)
     _header(prog, PROGRESS_COLUMNS, (10, 14, 14, 18, 70, 30))
     for r in prefill:
-        prog.append([r])
+        append_row(prog, [r])
     ev = wb.create_sheet("Evidence", 2)
     _header(ev, EVIDENCE_COLUMNS, (10, 14, 60, 14, 40, 12, 30, 14))
     meas = wb.create_sheet("Measures", 3)

@@ -23,6 +23,7 @@ from typing import BinaryIO
 import python_calamine as pc
 
 from tracker.config import Settings, get_settings
+from tracker.exports import safe_cell
 from tracker.ingest.base import UnreadableFile
 
 Cell = str | int | float | bool | date | datetime | None
@@ -210,6 +211,23 @@ def _read_calamine(data: bytes, name: str, settings: Settings) -> list[Sheet]:
         raise UnreadableFile(name, "corrupt", f"cannot be read as a spreadsheet ({detail})") from None
 
 
+def unguard(s: str) -> str:
+    """Text without the one apostrophe that guards a formula-like cell (=, +, -, @, tab or CR next).
+
+    The product's exports (`tracker.exports.safe_cell`) write "'=1+1" so a spreadsheet shows text, not a
+    formula, and "''=1+1" for text that itself began "'=": reading either back gives exactly the text that
+    was exported. A person typing '=1+1 in Excel means the same (text, not a formula). Any other apostrophe
+    is kept.
+
+    Example:
+        >>> unguard("'=1+1"), unguard("'-3"), unguard("''=x"), unguard("'quoted'"), unguard("''x"), unguard("=x")
+        ('=1+1', '-3', "'=x", "'quoted'", "''x", '=x')
+    """
+    if s[:1] == "'" and safe_cell(s[1:]) == s:  # exactly what safe_cell would have written
+        return s[1:]
+    return s
+
+
 def _clean(c: object) -> Cell:
     if c == "" or c is None:
         return None
@@ -218,7 +236,7 @@ def _clean(c: object) -> Cell:
     if isinstance(c, float) and c.is_integer() and abs(c) < 1e15:
         return int(c)
     if isinstance(c, str):
-        s = c.strip()
+        s = unguard(c.strip())
         return s or None
     return c  # type: ignore[return-value]
 
@@ -241,12 +259,17 @@ def _read_csv(data: bytes, name: str, settings: Settings) -> Sheet:
             name, "not_spreadsheet", "is not a spreadsheet or CSV file (it contains control characters)"
         )
     sample = text[:8192]
+    # Only the separator (and spaces after it) are guessed: the quote is always '"', doubled inside, as Excel
+    # writes it. Left to guess the quote too, the sniffer takes the apostrophes of formula-safe cells ('=1+1,
+    # the product's own exports) or of ordinary text for quotes, and splits cells in the wrong places.
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        sniffed = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        delimiter, skip = sniffed.delimiter, bool(sniffed.skipinitialspace)
     except csv.Error:
-        dialect = csv.excel
+        delimiter, skip = ",", False
     rows: list[list[Cell]] = []
-    for i, raw in enumerate(csv.reader(io.StringIO(text, newline=""), dialect)):
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter, skipinitialspace=skip)
+    for i, raw in enumerate(reader):
         if i >= settings.max_rows:
             raise UnreadableFile(name, "too_many_rows", f"has more rows than the {settings.max_rows:,}-row limit")
         rows.append([_csv_cell(c) for c in raw])
@@ -255,7 +278,7 @@ def _read_csv(data: bytes, name: str, settings: Settings) -> Sheet:
 
 
 def _csv_cell(c: str) -> Cell:
-    s = c.strip()
+    s = unguard(c.strip())
     if not s:
         return None
     return s

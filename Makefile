@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 PORT ?= 8501
 
-.PHONY: setup run test lint format bench clean
+.PHONY: setup run test lint format bench bench-growth bench-summary clean
 
 setup: .venv/.installed
 
@@ -30,14 +30,20 @@ format: setup
 	$(PY) -m ruff check --fix tracker tests bench app.py pages
 	$(PY) -m ruff format tracker tests bench app.py pages
 
-## Speed and memory figures (not run by CI): prints tables, writes bench/results.json.
-## Extra flags: BENCH_ARGS for the import bench (e.g. --skip-naive), BENCH_PAGES_ARGS for the page bench.
+## Speed and memory figures (not run by CI; about 12 minutes on 2 CPUs): every benchmark on SQLite and PostgreSQL,
+## the growth runs at 3x and 10x, then ONE table and the growth table; figures in bench/results.json.
+## Extra flags: BENCH_ARGS for bench/run_all.py (e.g. --import-args=--skip-naive, --growth-pg, --no-growth).
 BENCH_ARGS ?=
-BENCH_PAGES_ARGS ?=
 bench: setup
-	$(PY) bench/bench_import.py $(BENCH_ARGS)
-	$(PY) bench/bench_pages.py $(BENCH_PAGES_ARGS)
-	$(PY) bench/bench_report.py
+	$(PY) bench/run_all.py $(BENCH_ARGS)
+
+## Only the 3x and 10x growth runs, then the tables.
+bench-growth: setup
+	$(PY) bench/run_all.py --growth-only $(BENCH_ARGS)
+
+## The tables from the figures already in bench/results.json (runs nothing).
+bench-summary: setup
+	$(PY) bench/run_all.py --summary-only
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache artifacts bench/out

@@ -411,6 +411,22 @@ def _met(time_ok: bool, memory_ok: bool) -> str:
     return "yes" if not missed else "NO (" + ", ".join(missed) + ")"
 
 
+def raise_limits(rows: int, path: Path) -> None:
+    """Growth runs (issue 7: up to 1,000,000 rows) go past the product's default limits on rows (500,000) and file
+    size (20 MB), which are settings (TRACKER_MAX_ROWS, TRACKER_MAX_UPLOAD_BYTES): raise them for this run's
+    children, and say so. The default-sized extract runs with the defaults."""
+    from tracker.config import Settings
+
+    defaults = Settings()
+    size = path.stat().st_size
+    if rows > defaults.max_rows and not os.environ.get("TRACKER_MAX_ROWS"):
+        os.environ["TRACKER_MAX_ROWS"] = str(rows + 1000)
+        print(f"TRACKER_MAX_ROWS={rows + 1000} for this run ({rows:,} rows > the default {defaults.max_rows:,})")
+    if size > defaults.max_upload_bytes and not os.environ.get("TRACKER_MAX_UPLOAD_BYTES"):
+        os.environ["TRACKER_MAX_UPLOAD_BYTES"] = str(2 * size)
+        print(f"TRACKER_MAX_UPLOAD_BYTES={2 * size} for this run ({size / 1e6:.0f} MB > the default 20 MB)")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--rows", type=int, default=100_000, help="rows in the synthetic extract (default 100000)")
@@ -439,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         f"extract: {path.relative_to(ROOT)} ({path.stat().st_size / 1e6:.1f} MB, "
         f"{args.rows:,} rows x {len(HEADER)} columns)"
     )
+    raise_limits(args.rows, path)
     backends = ["sqlite"]
     pg_url = None
     if not args.no_pg:

@@ -3,8 +3,8 @@
 Not a test (CI never runs it). Run `make bench` or `.venv/bin/python bench/bench_pages.py --help`.
 The large institution (bench/large.py: 3 plans, 500 actions, 20,000 updates and evidence, 100,000 workforce rows)
 is built once per (scale, seed) into a cached SQLite file under bench/out/, copied to a fresh file for each run, and
-built anew in a fresh PostgreSQL schema when the server answers. Each page listed in app.py's `st.Page(...)` is run
-through `streamlit.testing.v1.AppTest`:
+built anew in a fresh PostgreSQL schema when the server answers. Each page in app.py's `PAGE_SPECS` is run through
+`streamlit.testing.v1.AppTest`, signed in as the administrator (who sees every page):
 
 - COLD: the first render of the page after emptying `st.cache_data` and `st.cache_resource`, forgetting the cached
   settings and disposing every engine (so the run also makes a fresh engine and checks the migrations);
@@ -21,10 +21,10 @@ Example:
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import logging
 import os
-import re
 import shutil
 import statistics
 import sys
@@ -43,6 +43,7 @@ PROFILES = OUT / "profiles"
 RESULTS = ROOT / "bench" / "results.json"
 APP = ROOT / "app.py"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+ADMIN = "admin@large.ac.uk"  # bench/large.py's administrator: every page is open to them
 COLD_TARGET = 2.0
 WARM_TARGET = 0.5
 
@@ -54,17 +55,16 @@ from large import GENERATOR_VERSION, build_large  # noqa: E402
 
 # --- the pages, as app.py lists them -------------------------------------------------------------------------
 
-_PAGE = re.compile(r"""st\.Page\(\s*["'](pages/([\w\-]+)\.py)["'](?P<rest>[^\n]*)""")
-
 
 def app_pages() -> tuple[list[str], str]:
-    """Page paths in app.py's order, and the default one (the page `at.run()` shows first)."""
-    found = [(m.group(1), "default=True" in m.group("rest")) for m in _PAGE.finditer(APP.read_text())]
-    if not found:
-        raise SystemExit(f'no st.Page("pages/NAME.py", ...) found in {APP}')
-    pages = [p for p, _ in found]
-    default = next((p for p, d in found if d), pages[0])
-    return pages, default
+    """Page paths in app.py's order (its `PAGE_SPECS`: every page an administrator sees), and the default one
+    (Home, the first: the page `at.run()` shows first)."""
+    tree = ast.parse(APP.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "PAGE_SPECS" for t in node.targets):
+            pages = [spec[0] for spec in ast.literal_eval(node.value)]
+            return pages, pages[0]
+    raise SystemExit(f"no PAGE_SPECS = [...] found in {APP}")
 
 
 def page_name(path: str) -> str:
@@ -252,12 +252,33 @@ def measure_page(
     return r
 
 
-def _cold_render(page: str, default: str, timeout: float, profile: Path | None) -> tuple[Any, float, str]:
-    """(AppTest, seconds, error) of one render of `page` with every cache empty and a fresh engine."""
+def new_app(timeout: float) -> Any:
+    """app.py in AppTest, signed in as the large institution's administrator (who sees every page)."""
     from streamlit.testing.v1 import AppTest
 
-    clear_caches()
     at = AppTest.from_file(str(APP), default_timeout=timeout)
+    at.session_state["signed_in_as"] = ADMIN
+    return at
+
+
+def server_navigation_mode() -> None:
+    """Leave Streamlit's legacy pages-folder mode for good after app.py's first run, as a server does (AppTest puts
+    it back before every run, so a switched-to page would run once on its own and again through app.py)."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    real_init = PagesManager.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init  # type: ignore[method-assign]
+
+
+def _cold_render(page: str, default: str, timeout: float, profile: Path | None) -> tuple[Any, float, str]:
+    """(AppTest, seconds, error) of one render of `page` with every cache empty and a fresh engine."""
+    clear_caches()
+    at = new_app(timeout)
     if page != default:
         # AppTest must run once before switch_page; that run fills the caches, so empty them again.
         at.run()
@@ -272,10 +293,8 @@ def _cold_render(page: str, default: str, timeout: float, profile: Path | None) 
 
 def warm_imports(pages: list[str], default: str, timeout: float) -> None:
     """One untimed pass over every page, so no page's cold figure pays for importing modules."""
-    from streamlit.testing.v1 import AppTest
-
     clear_caches()
-    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    at = new_app(timeout)
     at.run()
     for page in pages:
         if page != default:
@@ -398,6 +417,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
 
     quiet_streamlit()
+    server_navigation_mode()
     pages, default = app_pages()
     if args.pages:
         wanted = {w.strip() for w in args.pages.split(",") if w.strip()}

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "bench" / "results.json"
 TARGET_S = 15.0
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -77,6 +78,7 @@ class Case:
     name: str
     charts: bool
     demo: bool = False
+    backend: str = "sqlite"
     runs: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""
 
@@ -85,17 +87,18 @@ class Case:
         return statistics.median(values) if values else None
 
 
-def run_case(case: Case, cached: Path | None, workdir: Path, keep: Path | None) -> None:
+def run_case(case: Case, cached: Path | None, workdir: Path, keep: Path | None, pg_url: str = "") -> None:
     path = workdir / f"{case.name}.db"
     for p in workdir.glob(path.name + "*"):
         p.unlink()
     if cached is not None:
         shutil.copyfile(cached, path)
+    url = pg_url or f"sqlite:///{path}"
     cmd = [
         sys.executable,
         __file__,
         "--child",
-        f"sqlite:///{path}",
+        url,
         "--child-charts" if case.charts else "--child-no-charts",
     ]
     if case.demo:
@@ -119,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scale", type=float, default=1.0, help="size of the large institution (default 1)")
     p.add_argument("--seed", type=int, default=7, help="random seed of the large institution (default 7)")
     p.add_argument("--rebuild", action="store_true", help="rebuild the cached SQLite database")
+    p.add_argument("--large-only", action="store_true", help="only the large pack with charts (growth runs)")
+    p.add_argument("--pg", metavar="URL", help=f"PostgreSQL (default: TRACKER_BENCH_PG_URL or {DEFAULT_PG})")
+    p.add_argument("--no-pg", action="store_true", help="SQLite only")
     p.add_argument("--child", metavar="URL", help=argparse.SUPPRESS)
     p.add_argument("--child-charts", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--child-no-charts", action="store_true", help=argparse.SUPPRESS)
@@ -137,13 +143,36 @@ def main(argv: list[str] | None = None) -> int:
     print(f"charts: {why}")
     cached = cached_sqlite(args.scale, args.seed, args.rebuild)
     print(f"large institution x{args.scale:g} (seed {args.seed}): {cached.relative_to(ROOT)}")
-    cases = [Case("large", charts=True), Case("large_no_charts", charts=False), Case("demo", charts=True, demo=True)]
+    cases = [Case("large", charts=True)]
+    if not args.large_only:
+        cases += [Case("large_no_charts", charts=False), Case("demo", charts=True, demo=True)]
+    pg_url = ""
+    if not args.no_pg:
+        from bench_import import pg_reachable
+
+        pg_url = args.pg or os.environ.get("TRACKER_BENCH_PG_URL") or DEFAULT_PG
+        if pg_url.startswith("postgresql://"):
+            pg_url = "postgresql+psycopg://" + pg_url[len("postgresql://") :]
+        why = pg_reachable(pg_url)
+        if why is None:
+            cases.insert(1, Case("large_postgresql", charts=True, backend="postgresql"))
+        else:
+            print(f"PostgreSQL skipped: {pg_url} is not reachable ({why})")
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="tracker-bench-report-") as tmp:
         for case in cases:
             for k in range(args.runs):
                 keep = OUT / f"{case.name}_pack.pdf" if k == 0 else None
-                run_case(case, None if case.demo else cached, Path(tmp), keep)
+                if case.backend == "postgresql":
+                    from bench_pages import pg_fresh
+
+                    db = pg_fresh(pg_url, args.scale, args.seed)  # a fresh schema per build: each keeps its pack
+                    try:
+                        run_case(case, None, Path(tmp), keep, db.url)
+                    finally:
+                        db.drop()
+                else:
+                    run_case(case, None if case.demo else cached, Path(tmp), keep)
                 if case.error:
                     break
             shown = case.error or ", ".join(f"{r['seconds']:.2f} s" for r in case.runs)
@@ -155,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     table = []
     for case in cases:
         sec = case.median("seconds")
-        target = f"<= {TARGET_S:g}" if case.name == "large" else None
+        target = f"<= {TARGET_S:g}" if case.name.startswith("large") and case.charts else None
         met = sec is not None and not case.error and (target is None or sec <= TARGET_S)
         if case.error or sec is None:
             table.append((case.name, "error", "", "", "", "", target or "", f"ERROR: {case.error}"))
@@ -173,7 +202,12 @@ def main(argv: list[str] | None = None) -> int:
                     "yes" if met else "NO",
                 )
             )
-        base = {"large": "report_pack", "large_no_charts": "report_pack_no_charts", "demo": "report_demo_pack"}
+        base = {
+            "large": "report_pack",
+            "large_postgresql": "report_pack_postgresql",
+            "large_no_charts": "report_pack_no_charts",
+            "demo": "report_demo_pack",
+        }
         key = base[case.name] + ("" if case.demo else size) + "_seconds"
         figures[key] = {
             "value": None if sec is None or case.error else round(sec, 2),
@@ -181,8 +215,8 @@ def main(argv: list[str] | None = None) -> int:
             "target": target,
             "met": bool(met),
         }
-        if case.name == "large" and case.runs:
-            figures[f"report_pack{size}_pages"] = {
+        if case.name.startswith("large") and case.charts and case.runs:
+            figures[base[case.name] + size + "_pages"] = {
                 "value": case.runs[0]["pages"],
                 "unit": "pages",
                 "target": None,

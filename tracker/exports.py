@@ -96,10 +96,17 @@ def append_row(ws: Worksheet, values: Sequence[Any]) -> None:
         >>> [(c.value, c.data_type) for c in ws[1]]
         [("'=1+1", 's'), (-3, 'n'), ('plain', 's')]
     """
-    ws.append([_xlsx_value(v) for v in values])
-    for c in ws[ws.max_row]:
-        if isinstance(c.value, str):
-            c.data_type = "s"  # belt and braces: never 'f' (formula), whatever the text
+    from openpyxl.cell.cell import Cell
+
+    cells = []
+    for v in values:
+        cell = Cell(ws, value=_xlsx_value(v))
+        if isinstance(cell.value, str):
+            cell.data_type = "s"  # belt and braces: never 'f' (formula), whatever the text
+        cells.append(cell)
+    # Cells handed to append keep their type; reading the row back (ws[ws.max_row]) would scan the whole sheet
+    # on every call and make a 5,000-row template quadratic.
+    ws.append(cells)
 
 
 def to_xlsx(rows: Sequence[dict[str, Any]], *, sheet: str = "Export") -> bytes:

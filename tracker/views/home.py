@@ -20,7 +20,7 @@ from tracker.charts import Chart, plural
 from tracker.charts.plan import status_counts
 from tracker.disclosure import round5
 from tracker.summary import headline
-from tracker.views.pillars import RECENT_MONTHS, pillars_view
+from tracker.views.pillars import RECENT_MONTHS, pillar_gaps
 
 
 @dataclass
@@ -59,8 +59,8 @@ def home_view(*, session: Session, as_of: date | None = None) -> HomePage:
     troubled = st["at risk"] + st["delayed"]
     gap = h["time_elapsed_pct"] - h["work_complete_pct"]
     pace = "ahead of" if gap < -5 else "behind" if gap > 5 else "in step with"
-    pillars = pillars_view(session=session, as_of=as_of)
-    stale = [g.split(":")[0] for g in pillars.gaps]
+    gaps = pillar_gaps(session=session, as_of=as_of)
+    stale = [g.split(":")[0] for g in gaps]
     wf = h["workforce"]
     figures = [
         Figure(
@@ -94,5 +94,5 @@ def home_view(*, session: Session, as_of: date | None = None) -> HomePage:
         ),
     ]
     return HomePage(
-        plan=h["plan"], as_of=as_of, figures=figures, by_status=status_counts(st, total=h["actions"]), gaps=pillars.gaps
+        plan=h["plan"], as_of=as_of, figures=figures, by_status=status_counts(st, total=h["actions"]), gaps=gaps
     )

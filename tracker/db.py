@@ -1,5 +1,10 @@
 """The one place that makes engines and sessions; every open applies pending Alembic migrations.
 
+Concurrent writers: `lock_for_write` makes a transaction the only writer of its kind from its start (SQLite:
+BEGIN IMMEDIATE, retried with jittered exponential backoff while another writer holds the database; PostgreSQL: a
+transaction-level advisory lock), so a check followed by a write (is this file loaded already?) cannot race with
+another upload. `run_in_transaction` runs a whole unit of work again when it meets a lock or conflict error.
+
 Example:
     >>> from tracker.db import open_engine, session_scope
     >>> engine = open_engine("sqlite://")
@@ -9,15 +14,18 @@ Example:
 
 from __future__ import annotations
 
+import random
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -26,6 +34,17 @@ from tracker.config import get_settings
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
+T = TypeVar("T")
+
+# How many times a write meeting a lock is tried before the error is let through. Each SQLite attempt first waits
+# out the busy timeout (30 s), so this is minutes of contention, far beyond any one upload's write.
+WRITE_ATTEMPTS = 6
+# PostgreSQL advisory lock for loads: (this namespace, a hash of the schema), so trackers kept in different schemas
+# of one database do not wait for each other.
+PG_WRITE_LOCK_NAMESPACE = 7472
+# PostgreSQL: serialization failure, deadlock detected, lock not available.
+_PG_TRANSIENT = {"40001", "40P01", "55P03"}
+_SQLITE_TRANSIENT = ("database is locked", "database table is locked", "database schema is locked", "busy")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -94,6 +113,90 @@ def dispose_all() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether `exc` is a lock or conflict that trying the transaction again can get past.
+
+    Example:
+        >>> is_transient(OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked")))
+        True
+        >>> is_transient(OperationalError("SELECT", {}, Exception("no such table: upload")))
+        False
+    """
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in _PG_TRANSIENT or getattr(orig, "pgcode", None) in _PG_TRANSIENT:
+        return True
+    said = str(orig if orig is not None else exc).lower()
+    return isinstance(exc, OperationalError) and any(s in said for s in _SQLITE_TRANSIENT)
+
+
+def backoff(attempt: int, *, base: float = 0.05, cap: float = 2.0) -> float:
+    """Seconds to wait before try `attempt + 2`: exponential from `base` up to `cap`, with jitter (half to all
+    of it) so that writers that met the same lock do not all come back at the same moment."""
+    return min(cap, base * 2**attempt) * random.uniform(0.5, 1.0)
+
+
+def lock_for_write(session: Session, *, attempts: int = WRITE_ATTEMPTS) -> None:
+    """Make the session's transaction the database's writer from now until it commits or rolls back.
+
+    Call it before reading what a write depends on (is this file already loaded? which measures exist?): writers
+    then take turns, each seeing everything the one before committed. SQLite: BEGIN IMMEDIATE, which waits out
+    the busy timeout for the write lock, tried again with jittered exponential backoff up to `attempts` times
+    (a connection already inside a write transaction holds the lock and is left as it is). PostgreSQL: a
+    transaction-level advisory lock, released by the commit or rollback; it waits as long as it takes.
+
+    Example:
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     lock_for_write(s)
+        ...     s.connection().connection.dbapi_connection.in_transaction
+        True
+    """
+    conn = session.connection()
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK_NAMESPACE}, hashtext(current_schema()))")
+        return
+    if dialect != "sqlite":
+        return
+    raw = conn.connection.dbapi_connection
+    if raw is None or getattr(raw, "in_transaction", False):
+        return
+    for attempt in range(attempts):
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            if attempt + 1 >= attempts or not is_transient(exc):
+                raise
+        time.sleep(backoff(attempt))
+
+
+def run_in_transaction(engine: Engine, fn: Callable[[Session], T], *, attempts: int = WRITE_ATTEMPTS) -> T:
+    """`fn(session)` in a transaction of its own, committed; run again in a new transaction (after jittered
+    exponential backoff) when it meets a lock, deadlock or serialization error, up to `attempts` times.
+
+    `fn` must do all of its work through the session it is given, so that a failed try leaves nothing behind.
+
+    Example:
+        >>> from tracker.models import Plan
+        >>> from datetime import date
+        >>> run_in_transaction(open_engine("sqlite://"), lambda s: s.add(Plan(start_date=date(2026, 1, 1))))
+    """
+    for attempt in range(attempts):
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                result = fn(session)
+                session.commit()
+                return result
+            except Exception as exc:
+                session.rollback()
+                if attempt + 1 >= attempts or not is_transient(exc):
+                    raise
+        time.sleep(backoff(attempt))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @contextmanager

@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -23,11 +25,13 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col
 
 from tracker import audit
 from tracker.auth import SYSTEM, Actor
 from tracker.config import Settings, get_settings
+from tracker.db import is_transient, lock_for_write
 from tracker.ingest.base import LoadResult, UnreadableFile
 from tracker.ingest.cells import add_months, find_header
 from tracker.ingest.plan import ALIASES as PLAN_ALIASES
@@ -37,6 +41,7 @@ from tracker.ingest.updates import ALIASES as UPDATE_ALIASES
 from tracker.ingest.updates import ActionInfo, PlanContext, load_updates
 from tracker.ingest.workforce import load_workforce
 from tracker.models import (
+    LOADED_ONCE,
     Action,
     ActionCreate,
     ActionRevision,
@@ -165,7 +170,71 @@ def load_file(
     if not actor.can("load_updates"):  # viewers and board members load nothing: refuse before reading
         shown = filename or (Path(source).name if isinstance(source, str | Path) else "upload")
         audit.require_logged(session, actor, _KIND_OPERATION.get(kind or "", "load_updates"), shown)
-    data, name = read_bytes(source, filename)
+    data, name = read_bytes(source, filename)  # once: a stream cannot be read again on a retry
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            return _load_once(
+                data,
+                name,
+                session=session,
+                actor=actor,
+                dry_run=dry_run,
+                kind=kind,
+                uploaded_by=uploaded_by,
+                plan_start=plan_start,
+                as_of=as_of,
+                mapping=mapping,
+                settings=settings,
+                today=today,
+            )
+        except DBAPIError as exc:
+            session.rollback()
+            if attempt == WRITE_ATTEMPTS or not retriable(exc):
+                raise
+            # Another upload holds the write lock (SQLite), or won a race (PostgreSQL, or the same bytes sent
+            # twice at once): start again from the top, after a jittered, growing pause.
+            time.sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.5))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# How often a load whose write collided with another is started again before the error reaches the user.
+WRITE_ATTEMPTS = 8
+
+
+def retriable(exc: DBAPIError) -> bool:
+    """True when `exc` is a write collision that succeeds if tried again (never a problem with the file).
+
+    Example:
+        >>> import sqlite3
+        >>> from sqlalchemy.exc import IntegrityError, OperationalError
+        >>> retriable(OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked")))
+        True
+        >>> retriable(IntegrityError("INSERT", {}, sqlite3.IntegrityError("UNIQUE constraint failed: user.email")))
+        False
+    """
+    if is_transient(exc):
+        return True
+    # The same bytes loaded by someone else a moment ago: the next try finds them and says "already loaded".
+    text = str(exc.orig)
+    return LOADED_ONCE in text or "UNIQUE constraint failed: upload.sha256" in text
+
+
+def _load_once(
+    data: bytes,
+    name: str,
+    *,
+    session: Session,
+    actor: Actor,
+    dry_run: bool,
+    kind: str | None,
+    uploaded_by: str,
+    plan_start: date | None,
+    as_of: date | None,
+    mapping: Mapping[str, str] | None,
+    settings: Settings,
+    today: date | None,
+) -> LoadOutcome:
+    """One attempt at `load_file` on bytes already read."""
     try:
         wb = read_workbook(data, filename=name, settings=settings)
     except UnreadableFile as exc:
@@ -177,6 +246,10 @@ def load_file(
     kind = kind or detect_kind(wb)
     if kind in KINDS:
         _check_kind(session, actor, name, kind)
+    if not dry_run:
+        # Loads take turns from here to their commit, so what is checked below (already loaded? which measures
+        # and snapshots exist?) still holds when it is written, whatever other uploads run at the same moment.
+        lock_for_write(session)
     first = session.exec(  # type: ignore[call-overload]
         select(Upload.id, Upload.kind)  # type: ignore[call-overload]
         .where(Upload.sha256 == wb.sha256, Upload.outcome == "loaded")
@@ -287,8 +360,10 @@ def load_file(
                 upload_id=up.id,
             )
         session.commit()
-    except Exception:
+    except Exception as exc:
         session.rollback()
+        if isinstance(exc, DBAPIError) and retriable(exc):
+            raise  # load_file tries again: nothing to record yet
         _record(
             session,
             data,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 PILLARS = ("V", "R", "C", "S")
@@ -216,7 +216,21 @@ class UploadBase(SQLModel):
     size_bytes: int = 0
 
 
+# A file's bytes are loaded at most once, even when two people send the same file at the same moment: the
+# second commit fails on this index and is then recorded as a duplicate.
+LOADED_ONCE = "ux_upload_loaded_sha256"
+
+
 class Upload(UploadBase, table=True):
+    __table_args__ = (
+        Index(
+            LOADED_ONCE,
+            "sha256",
+            unique=True,
+            sqlite_where=text("outcome = 'loaded'"),
+            postgresql_where=text("outcome = 'loaded'"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int | None = Field(default=None, foreign_key="plan.id")
     duplicate_of: int | None = Field(default=None, foreign_key="upload.id")

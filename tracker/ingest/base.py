@@ -9,10 +9,12 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
+MAX_MESSAGE = 500  # characters of one issue's message
 
 
 class UnreadableFile(Exception):
@@ -78,7 +80,14 @@ class LoadResult:
             self.dropped_errors += severity == "error"
             return
         shown = None if value is None else str(value)[:200]
+        if len(message) > MAX_MESSAGE:  # a message quoting a 100,000-character cell quotes only its start
+            message = message[: MAX_MESSAGE - 1] + "…"
         self.issues.append(Issue(sheet, row, column, shown, code, message, severity))
+
+    def extend(self, issues: Iterable[Issue]) -> None:
+        """Add issues found elsewhere (the reader's, about single cells), within `max_issues` like `add`."""
+        for i in issues:
+            self.add(i.sheet, i.row, i.column, i.value, i.code, i.message, i.severity)
 
     def close(self) -> None:
         """Add one issue counting those past `max_issues` (call once, when parsing is done)."""

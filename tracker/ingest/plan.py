@@ -194,6 +194,7 @@ def load_plan(
         [('A1', 'Run a survey', ['HR'])]
     """
     result = LoadResult(kind="plan", filename=wb.filename)
+    result.extend(wb.issues)  # what the reader found in single cells
     found = _pick_sheet(wb, mapping)
     if found is None:
         seen = "; ".join(

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import io
+import re
 import zipfile
-from dataclasses import dataclass
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import BinaryIO
@@ -24,7 +28,7 @@ import python_calamine as pc
 
 from tracker.config import Settings, get_settings
 from tracker.exports import safe_cell
-from tracker.ingest.base import UnreadableFile
+from tracker.ingest.base import Issue, UnreadableFile
 
 Cell = str | int | float | bool | date | datetime | None
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -55,6 +59,9 @@ class Workbook:
     content: bytes
     sha256: str
     sheets: list[Sheet]
+    # Problems in single cells found while reading (control characters, overlong text, formulas without a
+    # saved value): every loader reports them with its own.
+    issues: list[Issue] = field(default_factory=list)
 
     def sheet(self, name: str) -> Sheet | None:
         """The sheet whose name matches `name` ignoring case and spaces, if any."""
@@ -110,8 +117,10 @@ def read_workbook(
         raise UnreadableFile(name, "empty", "is empty")
     sha = hashlib.sha256(data).hexdigest()
     suffix = Path(name).suffix.lower()
+    issues: list[Issue] = []
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
         _check_zip(data, name, settings)
+        issues += _check_extent(data, name, settings)
         sheets = _read_calamine(data, name, settings)
     elif data.startswith(b"\xd0\xcf\x11\xe0"):
         if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00i\x00o\x00n\x00I\x00n\x00f\x00o" in data:
@@ -134,7 +143,9 @@ def read_workbook(
         sheets = [_read_csv(data, name, settings)]
     if not any(any(c not in (None, "") for c in row) for s in sheets for row in s.rows):
         raise UnreadableFile(name, "empty", "has no data in any sheet")
-    return Workbook(filename=name, content=data, sha256=sha, sheets=sheets)
+    for sheet in sheets:
+        issues += _check_cells(sheet)
+    return Workbook(filename=name, content=data, sha256=sha, sheets=sheets, issues=issues)
 
 
 def _size(n: int, other: int | None = None) -> str:
@@ -178,6 +189,269 @@ def _check_zip(data: bytes, name: str, settings: Settings) -> None:
         raise UnreadableFile(name, "not_spreadsheet", "is an Office document but not a spreadsheet (no worksheets)")
     if "content.xml" not in names and "xl/workbook.xml" not in names:
         raise UnreadableFile(name, "corrupt", "is damaged: the workbook part (xl/workbook.xml) is missing")
+
+
+# calamine holds a sheet as one dense block from its first to its last cell (32 bytes a cell) before any row
+# can be counted: cells at A1 and XFD1048576 in a 2 KB file ask for 550 GB and abort the whole process, and
+# an .ods row repeated a million times over 16,000 repeated cells does the same. So the sheets' XML is scanned
+# (streamed, a chunk at a time) for how far it reaches before calamine sees it.
+MAX_CELLS = 10_000_000
+_CHUNK = 1024 * 1024
+_ROW_NUMBER = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=[\"'](\d+)[\"']")
+_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=[\"']([A-Z]{1,3})(\d+)[\"']")
+_FAR_CELL = re.compile(rb'<c r="([A-Z]{2,3}(?=\d)|[A-Z](?=\d{6}))(\d+)"')  # past column Z or row 99,999
+_FAR_ROW = re.compile(rb'<row r="(\d{6,})"')
+_ANY_ROW = re.compile(rb'<(?:row|c) r="[A-Z]{0,3}(\d+)"')
+# A formula with no saved value: <c r="D2"><f>A1*2</f></c>, or <v/> / <v></v> after it.
+_UNSAVED_FORMULA = re.compile(
+    rb"<(?:\w+:)?c\b[^>]*?\sr=[\"']([A-Z]{1,3}\d+)[\"'][^>]*>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)"
+    rb"\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
+_SHEET_TAG = re.compile(r"<(?:\w+:)?sheet\b[^>]*>")
+_REL_TAG = re.compile(r"<(?:\w+:)?Relationship\b[^>]*>")
+_ODS_TOKEN = re.compile(
+    rb"<table:table\s([^>]*)>|<table:table-row\b([^>]*?)(/?)>|<table:(?:covered-)?table-cell\b([^>]*?)(/?)>"
+)
+
+
+def _attr(tag: str, name: str) -> str | None:
+    m = re.search(r"\s" + re.escape(name) + r"\s*=\s*(\"[^\"]*\"|'[^']*')", tag)
+    return html.unescape(m.group(1)[1:-1]) if m else None
+
+
+def _battr(tag: bytes, name: bytes) -> bytes | None:
+    m = re.search(rb"(?:^|\s)" + re.escape(name) + rb"\s*=\s*[\"']([^\"']*)[\"']", tag)
+    return m.group(1) if m else None
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _column_letters(j: int) -> str:
+    """Excel column letters for a 0-based index (0 → A, 27 → AB)."""
+    s = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _chunks(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:
+    """A member's bytes a chunk at a time, each chunk cut after its last complete tag (the rest carries over)."""
+    carry = b""
+    with zf.open(part) as f:
+        while block := f.read(_CHUNK):
+            buf = carry + block
+            cut = buf.rfind(b"<")
+            if cut <= 0 or len(buf) - cut > 64 * 1024:  # no tag start, or a very long tag: take it all
+                cut = len(buf)
+            carry = buf[cut:]
+            yield buf[:cut]
+    if carry:
+        yield carry
+
+
+def _xlsx_sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """{worksheet part: sheet name} from xl/workbook.xml and its relationships (the part's path otherwise)."""
+    parts = [n for n in zf.namelist() if re.fullmatch(r"xl/worksheets/[^/]+\.xml", n)]
+    names: dict[str, str] = {}
+    try:
+        with zf.open("xl/workbook.xml") as f:
+            book = f.read(4 * _CHUNK).decode("utf-8", "replace")
+        with zf.open("xl/_rels/workbook.xml.rels") as f:
+            rels = f.read(4 * _CHUNK).decode("utf-8", "replace")
+    except KeyError:
+        return {p: p for p in parts}
+    targets: dict[str, str] = {}
+    for tag in _REL_TAG.findall(rels):
+        rid, target = _attr(tag, "Id"), _attr(tag, "Target")
+        if rid and target:
+            targets[rid] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    for tag in _SHEET_TAG.findall(book):
+        sheet, rid = _attr(tag, "name"), _attr(tag, "r:id")
+        if sheet and rid and rid in targets:
+            names[targets[rid]] = sheet
+    return {p: names.get(p, p) for p in parts}
+
+
+def _check_extent(data: bytes, name: str, settings: Settings) -> list[Issue]:
+    """Refuse a sheet reaching further than MAX_CELLS before calamine builds it; warn of formulas with no
+    saved value (calamine reads only saved values, so those cells read as blank)."""
+    max_cells = max(MAX_CELLS, settings.max_rows * 20)
+    issues: list[Issue] = []
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = set(zf.namelist())
+            if "content.xml" in names and not any(n.startswith("xl/") for n in names):
+                _check_ods_extent(zf, name, max_cells)
+                return []
+            for part, sheet in _xlsx_sheet_parts(zf).items():
+                issues += _check_xlsx_sheet(zf, part, sheet, name, max_cells)
+    except UnreadableFile:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, KeyError) as exc:
+        detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise UnreadableFile(name, "corrupt", f"cannot be read as a spreadsheet ({detail})") from None
+    return issues
+
+
+def _too_many_cells(name: str, sheet: str, what: str, max_cells: int) -> UnreadableFile:
+    return UnreadableFile(
+        name,
+        "too_many_cells",
+        f"sheet '{sheet}' {what}, more than the {max_cells:,} cells the tracker reads: delete the rows and "
+        "columns far outside the table (or stray cells there) and save it again",
+    )
+
+
+def _check_xlsx_sheet(zf: zipfile.ZipFile, part: str, sheet: str, name: str, max_cells: int) -> list[Issue]:
+    # Excel, LibreOffice and openpyxl write <row r="7"> and <c r="B7": those are matched by fast patterns, for
+    # columns past Z and rows past 99,999 only (ordinary files have none). A chunk with tags in any other form
+    # (attributes in another order, namespace prefixes, no r) is read with the slow, general patterns.
+    max_row = max_col = tagged_rows = tagged_cells = unsaved = 0
+    exact = False  # every row number seen, not only those past 99,999
+    first_unsaved = ""
+    for chunk in _chunks(zf, part):
+        rows_here = chunk.count(b"<row ") + chunk.count(b"<row>")
+        cells_here = chunk.count(b"<c ") + chunk.count(b"<c>")
+        tagged_rows, tagged_cells = tagged_rows + rows_here, tagged_cells + cells_here
+        usual = (
+            chunk.count(b'<row r="') == rows_here
+            and chunk.count(b'<c r="') == cells_here
+            and b":row" not in chunk
+            and b":c " not in chunk
+        )
+        if usual:
+            for letters, row in _FAR_CELL.findall(chunk):
+                max_col, max_row = max(max_col, _column_number(letters)), max(max_row, int(row))
+            for row in _FAR_ROW.findall(chunk):
+                max_row = max(max_row, int(row))
+        else:
+            exact = True
+            for row in _ROW_NUMBER.findall(chunk):
+                max_row = max(max_row, int(row))
+            for letters, row in _CELL_REF.findall(chunk):
+                max_col, max_row = max(max_col, _column_number(letters)), max(max_row, int(row))
+        n_rows, n_cols = max(max_row, tagged_rows), max(max_col, 1)
+        if n_rows * n_cols > max_cells:
+            reach = f"{_column_letters(n_cols - 1)}{n_rows}"
+            raise _too_many_cells(
+                name, sheet, f"reaches cell {reach} ({n_rows:,} rows × {n_cols:,} columns)", max_cells
+            )
+        if tagged_cells > max_cells:
+            raise _too_many_cells(name, sheet, f"has over {tagged_cells:,} cells", max_cells)
+        if b"<f" in chunk:
+            for m in _UNSAVED_FORMULA.finditer(chunk):
+                unsaved += 1
+                first_unsaved = first_unsaved or m.group(1).decode()
+    if not exact and max_col < 26 and max(max_row, tagged_rows) * 26 > max_cells:
+        # Columns A to Z were not looked at (it only matters with this many rows): find the last one used.
+        for chunk in _chunks(zf, part):
+            max_col = max(max_col, next((i for i in range(26, 0, -1) if b'<c r="' + bytes([64 + i]) in chunk), 0))
+        n_rows = max(max_row, tagged_rows)
+        if n_rows * max_col > max_cells:
+            reach = f"{_column_letters(max_col - 1)}{n_rows}"
+            raise _too_many_cells(
+                name, sheet, f"reaches cell {reach} ({n_rows:,} rows × {max_col:,} columns)", max_cells
+            )
+    if not exact and max_col * 99_999 > max_cells:
+        # Wide enough that rows below 100,000 matter too: read every row number once more.
+        for chunk in _chunks(zf, part):
+            for row in _ANY_ROW.findall(chunk):
+                if int(row) * max_col > max_cells:
+                    reach = f"{_column_letters(max_col - 1)}{int(row)}"
+                    what = f"reaches cell {reach} ({int(row):,} rows × {max_col:,} columns)"
+                    raise _too_many_cells(name, sheet, what, max_cells)
+    if not unsaved:
+        return []
+    where = re.fullmatch(r"([A-Z]+)(\d+)", first_unsaved)
+    assert where is not None
+    return [
+        Issue(
+            sheet,
+            int(where.group(2)),
+            where.group(1),
+            None,
+            "formula_not_saved",
+            f"{_plural(unsaved, 'formula')} with no saved result (first: {first_unsaved}), read as blank: the "
+            "tracker reads the values a spreadsheet saved, never the formulas; open the file in Excel or "
+            "LibreOffice and save it, or type the values",
+            "warning",
+        )
+    ]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word if n == 1 else word + 's'}"
+
+
+def _check_ods_extent(zf: zipfile.ZipFile, name: str, max_cells: int) -> None:
+    """Count the cells with content an .ods repeats (number-rows-repeated × number-columns-repeated)."""
+    table, total, row_repeat, row_cells = "content.xml", 0, 1, 0
+    for chunk in _chunks(zf, "content.xml"):
+        for m in _ODS_TOKEN.finditer(chunk):
+            table_attrs, row_attrs, row_empty, cell_attrs, cell_empty = m.groups()
+            if table_attrs is not None:
+                raw = _battr(table_attrs, b"table:name")
+                table = html.unescape(raw.decode("utf-8", "replace")) if raw else table
+            elif row_attrs is not None:
+                total += row_repeat * row_cells  # the row before this one
+                row_repeat, row_cells = int(_battr(row_attrs, b"table:number-rows-repeated") or 1), 0
+                if row_empty:
+                    row_repeat = 0
+            elif cell_attrs is not None and (not cell_empty or b"office:value-type" in cell_attrs):
+                row_cells += int(_battr(cell_attrs, b"table:number-columns-repeated") or 1)
+            if total + row_repeat * row_cells > max_cells:
+                raise _too_many_cells(
+                    name, table, f"repeats rows and cells to over {total + row_repeat * row_cells:,} cells", max_cells
+                )
+
+
+# Control characters other than tab, line feed and carriage return: invisible in a spreadsheet, and a terminal
+# acts on some of them (ESC starts a colour or clear-screen sequence) when a message quoting them is printed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+MAX_CELL_CHARS = 32_767  # what an Excel cell holds
+
+
+def _check_cells(sheet: Sheet) -> list[Issue]:
+    """Remove control characters from text cells (a warning each) and refuse text longer than a cell holds."""
+    issues: list[Issue] = []
+    for i, row in enumerate(sheet.rows):
+        for j, c in enumerate(row):
+            if c.__class__ is not str or (c.isprintable() and len(c) <= MAX_CELL_CHARS):  # type: ignore[union-attr]
+                continue
+            s = str(c)
+            where = (sheet.name, i + 1, _column_letters(j))
+            found = sorted(set(_CONTROL.findall(s)))
+            if found:
+                s = _CONTROL.sub(lambda m: "\n" if m.group() in "\x0b\x0c" else "", s).strip()
+                row[j] = s or None
+                codes = ", ".join(f"U+{ord(ch):04X}" for ch in found)
+                issues.append(
+                    Issue(
+                        *where,
+                        s[:200],
+                        "control_character",
+                        f"invisible control character(s) {codes} removed from the text: check it reads as meant",
+                        "warning",
+                    )
+                )
+            if len(s) > MAX_CELL_CHARS:
+                issues.append(
+                    Issue(
+                        *where,
+                        s[:200],
+                        "too_long",
+                        f"the text is {len(s):,} characters long, more than a spreadsheet cell holds "
+                        f"({MAX_CELL_CHARS:,}): shorten it",
+                    )
+                )
+    return issues
 
 
 def _read_calamine(data: bytes, name: str, settings: Settings) -> list[Sheet]:

@@ -146,6 +146,7 @@ def load_updates(
     """
     today = today or date.today()
     result = LoadResult(kind="updates", filename=wb.filename)
+    result.extend(wb.issues)  # what the reader found in single cells
     parser = _Parser(result, plan, uploaded_by, today)
     found = 0
     for sheet in wb.sheets:

@@ -113,6 +113,7 @@ def load_workforce(wb: Workbook, *, as_of: date | None = None) -> LoadResult:
         ([('2020-07-31', 'Female', 2.5, 3), ('2020-07-31', 'Male', 1.0, 1)], False)
     """
     result = LoadResult(kind="workforce", filename=wb.filename)
+    result.extend(wb.issues)  # what the reader found in single cells
     sink = result
     chosen = _choose_sheet(wb)
     if chosen is None:

@@ -1,0 +1,447 @@
+"""The bad-input corpus (tests/data/bad/, made by make_bad.py there) through every door: the tracker API, the
+command line and the Upload page.
+
+Each file must be refused with a clear message naming it (and, for a file that could be read, the sheet, the
+row as Excel numbers it and the column of every problem), with no traceback, in bounded time and memory, and
+with the database unchanged but for the record the product keeps of every attempt: exactly one new `upload`
+row (outcome "unreadable" or "rejected", the file's name and bytes) and exactly one new `auditevent` row
+saying so. "Unchanged" is checked on every table's full contents (a SHA-256 of its sorted rows), not counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlmodel import Session
+
+import tracker.db
+from tests.apputil import ROOT, open_app
+from tests.dbdigest import Snapshot, changes, snapshot
+from tests.test_upload_page import plain, upload
+from tracker.config import load_settings
+from tracker.db import open_engine
+from tracker.demo import load_demo
+from tracker.ingest.base import UnreadableFile
+from tracker.ingest.reader import read_workbook
+from tracker.loading import load_file
+
+BAD = ROOT / "tests" / "data" / "bad"
+sys.path.insert(0, str(BAD))
+import make_bad  # noqa: E402
+
+UPLOAD_PAGE = "pages/upload.py"
+TIME_LIMIT = 120  # seconds: a bound on termination, not a speed test
+MEMORY_LIMIT = 1536 * 1024 * 1024  # the CLI's address space
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+GIGABYTE_BOMB = "bomb_2gib.xlsx"  # built by the test (make_bad.gigabyte_bomb): 2 MB, too big to keep
+
+
+@dataclass(frozen=True)
+class Case:
+    """A corpus file and how it must be refused: `code` for a file that cannot be read (with `says`, a pattern
+    its message must match), else the exact errors (sheet, Excel row, column, code) of a rejection."""
+
+    file: str
+    code: str = ""
+    says: str = ""
+    errors: frozenset[tuple[str, int | None, str | None, str]] = frozenset()
+    warnings: frozenset[tuple[str, int | None, str | None, str]] = frozenset()
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def unreadable(self) -> bool:
+        return bool(self.code)
+
+
+def rejected(file: str, *errors: tuple[str, int | None, str | None, str], warnings: tuple = ()) -> Case:  # type: ignore[type-arg]
+    return Case(file, errors=frozenset(errors), warnings=frozenset(warnings))
+
+
+CASES = [
+    Case("not_a_spreadsheet.xlsx", "corrupt", r"^is not a valid \.xlsx workbook"),
+    Case("image.xlsx", "not_spreadsheet", r"^is not a spreadsheet: it looks like a PNG image$"),
+    Case("document.xlsx", "not_spreadsheet", r"^is not a spreadsheet: it looks like a PDF document$"),
+    Case("html_export.xls", "not_spreadsheet", r"^is not a spreadsheet: it looks like an HTML page$"),
+    Case("word_document.xlsx", "not_spreadsheet", r"^is an Office document but not a spreadsheet"),
+    Case("empty.xlsx", "empty", r"^is empty$"),
+    Case("empty.csv", "empty", r"^is empty$"),
+    Case("truncated.xlsx", "truncated", r"^is damaged or incomplete"),
+    Case("password.xlsx", "encrypted", r"^is password-protected: save a copy without a password"),
+    Case("bomb_overlapping.xlsx", "inflated", r"^would expand to 3000\.0 MB from 103 KB: refused as a likely zip bomb"),
+    Case(GIGABYTE_BOMB, "inflated", r"^would expand to 2048\.0 MB from 2\.0 MB: refused as a likely zip bomb"),
+    Case("bomb_lying_sizes.xlsx", "corrupt", r"^cannot be read as a spreadsheet \(Bad CRC-32"),
+    Case("far_cell.xlsx", "too_many_cells", r"^sheet 'Progress' reaches cell XFD1048576 \(1,048,576 rows × 16,384 col"),
+    Case("repeated_cells.ods", "too_many_cells", r"^sheet 'Progress' repeats rows and cells to over 16,000,000,001"),
+    Case("too_many_rows.xlsx", "too_many_rows", r"^sheet 'Progress' has 500,001 rows, over the 500,000-row limit$"),
+    Case("too_many_rows.csv", "too_many_rows", r"more rows than the 1,000-row limit", env={"TRACKER_MAX_ROWS": "1000"}),
+    Case("updates_shift_jis.csv", "encoding", r"^is not text in UTF-8, UTF-16 or Windows-1252$"),
+    Case("workforce_shift_jis.csv", "encoding", r"^is not text in UTF-8, UTF-16 or Windows-1252$"),
+    Case("updates_utf16_no_bom.csv", "not_spreadsheet", r"it contains binary data"),
+    rejected("updates_utf16.csv", ("updates_utf16", 2, "Status", "bad_status")),
+    rejected(
+        "updates_formulas.xlsx",
+        ("Progress", 3, "Status", "required"),
+        warnings=(("Progress", 2, "B", "formula_not_saved"),),
+    ),
+    rejected(
+        "updates_formulas_saved.xlsx",
+        ("Progress", 2, "Ref", "unknown_ref"),
+        ("Progress", 2, "Status", "bad_status"),
+        ("Progress", 2, "Percent complete", "bad_percent"),
+        ("Progress", 3, "As of", "required"),
+    ),
+    rejected(
+        "updates_formula_text.xlsx",
+        ("Progress", 2, "Ref", "unknown_ref"),
+        ("Progress", 3, "As of", "bad_date"),
+        ("Progress", 3, "Percent complete", "bad_percent"),
+        ("Progress", 4, "Percent complete", "bad_percent"),
+        ("Evidence", 2, "Link", "bad_link"),
+        warnings=(("Progress", 4, "Percent complete", "complete_not_100"),),
+    ),
+    rejected(
+        "updates_formula_text.csv",
+        ("updates_formula_text", 2, "Ref", "unknown_ref"),
+        ("updates_formula_text", 3, "As of", "bad_date"),
+        ("updates_formula_text", 3, "Percent complete", "bad_percent"),
+        ("updates_formula_text", 4, "Percent complete", "bad_percent"),
+        warnings=(("updates_formula_text", 4, "Percent complete", "complete_not_100"),),
+    ),
+    rejected(
+        "updates_control_chars.xlsx",
+        ("Progress", 2, "Ref", "unknown_ref"),
+        ("Progress", 3, "Status", "bad_status"),
+        warnings=tuple(
+            ("Progress", r, c, "control_character") for r, c in ((2, "A"), (2, "C"), (2, "E"), (3, "C"), (3, "E"))
+        ),
+    ),
+    rejected(
+        "updates_control_chars.csv",
+        ("updates_control_chars", 3, "Ref", "unknown_ref"),
+        ("updates_control_chars", 4, "Status", "bad_status"),
+        warnings=tuple(
+            ("updates_control_chars", r, c, "control_character")
+            for r, c in ((3, "A"), (3, "C"), (3, "E"), (4, "C"), (4, "E"))
+        ),
+    ),
+    rejected("updates_long_cell.xlsx", ("Progress", 2, "E", "too_long")),
+    rejected(
+        "updates_dates_1900_2100.xlsx",
+        ("Progress", 2, "As of", "date_out_of_range"),
+        ("Progress", 3, "As of", "future_date"),
+        ("Evidence", 2, "Date", "bad_date"),
+        ("Measures", 2, "As of", "future_date"),
+    ),
+    rejected(
+        "updates_duplicates.xlsx",
+        ("Progress", 3, "Ref", "duplicate"),
+        ("Evidence", 3, "Description", "duplicate"),
+        ("Measures", 3, "Measure", "duplicate"),
+    ),
+    rejected(
+        "updates_unknown_refs.xlsx",
+        ("Progress", 2, "Ref", "unknown_ref"),
+        ("Progress", 3, "Ref", "unknown_ref"),
+        ("Evidence", 2, "Ref", "unknown_ref"),
+        ("Evidence", 2, "Supersedes ID", "unknown_evidence"),
+        ("Measures", 2, "Ref", "unknown_ref"),
+    ),
+    rejected(
+        "plan_formula_text.xlsx",
+        ("Action plan", 5, "Start", "bad_date"),
+        ("Action plan", 6, "Start", "bad_date"),
+        warnings=(("Action plan", 5, "V", "unusual_mark"),),
+    ),
+    rejected(
+        "plan_dates_1900_2100.xlsx",
+        ("Action plan", 5, "Start", "date_out_of_range"),
+        ("Action plan", 6, "Start", "date_out_of_range"),
+    ),
+    rejected("plan_duplicates.xlsx", ("Action plan", 6, "Ref", "duplicate")),
+    rejected("plan_long_cell.xlsx", ("Action plan", 5, "D", "too_long")),
+    rejected(
+        "workforce_formula_text.xlsx",
+        ("Workforce", 2, "Headcount", "bad_headcount"),
+        ("Workforce", 3, "FTE", "bad_fte"),
+    ),
+    rejected(
+        "workforce_dates_1900_2100.xlsx",
+        ("Workforce", 2, "As at", "date_out_of_range"),
+        ("Workforce", 3, "As at", "date_out_of_range"),
+    ),
+    rejected("workforce_duplicates.xlsx", ("Workforce", 4, "Staff number", "duplicate")),
+]
+IDS = [c.file for c in CASES]
+
+
+def test_the_corpus_is_what_make_bad_builds_and_small() -> None:
+    """Every kept file is exactly what the script makes now, every case is tested, and the lot stays small."""
+    kept = {p.name for p in BAD.iterdir() if p.name != "make_bad.py" and p.is_file()}
+    assert kept == set(make_bad.CASES)
+    assert {c.file for c in CASES} == kept | {GIGABYTE_BOMB}
+    for name, build in make_bad.CASES.items():
+        assert (BAD / name).read_bytes() == build(), f"{name} differs from what make_bad.py builds: run it"
+    assert sum((BAD / n).stat().st_size for n in kept) < 2 * 1024 * 1024
+
+
+# --- fixtures ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _clear_streamlit_caches() -> Iterator[None]:
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo data set (a plan, its updates, four workforce snapshots), so every kind has something to
+    damage."""
+    path = tmp_path_factory.mktemp("bad_inputs") / "demo.db"
+    with Session(open_engine(f"sqlite:///{path}")) as s:
+        load_demo(session=s)
+    tracker.db.dispose_all()
+    return path
+
+
+@pytest.fixture(scope="module")
+def gigabyte_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("bomb") / GIGABYTE_BOMB
+    path.write_bytes(make_bad.gigabyte_bomb())
+    return path
+
+
+@pytest.fixture
+def db(demo_file: Path, tmp_path: Path) -> str:
+    shutil.copy(demo_file, tmp_path / "demo.db")
+    return f"sqlite:///{tmp_path / 'demo.db'}"
+
+
+def corpus_path(case: Case, request: pytest.FixtureRequest) -> Path:
+    if case.file == GIGABYTE_BOMB:
+        path: Path = request.getfixturevalue("gigabyte_bomb")
+        return path
+    return BAD / case.file
+
+
+# --- what every door must leave behind ----------------------------------------------------------------
+
+
+def assert_only_the_attempt_recorded(before: Snapshot, after: Snapshot, case: Case, data: bytes) -> None:
+    """Every table byte for byte as it was, but one new upload row for this attempt and one audit row."""
+    diff = changes(before, after)
+    assert set(diff) == {"upload", "auditevent"}, f"tables changed: {sorted(diff)}"
+    assert all(not d["removed"] for d in diff.values())
+    (up,) = diff["upload"]["added"]
+    outcome = "unreadable" if case.unreadable else "rejected"
+    assert (up["filename"], up["outcome"], up["rows_accepted"]) == (case.file, outcome, 0)
+    assert up["content"] == (data or None) and up["size_bytes"] == len(data)  # kept whole (an empty file: none)
+    assert up["sha256"] == hashlib.sha256(data).hexdigest()
+    if case.unreadable:
+        assert case.file not in up["message"] and re.search(case.says, up["message"])
+    else:
+        assert up["message"].endswith("found: nothing was written")
+        assert up["issues_found"] == len(case.errors)
+    (event,) = diff["auditevent"]["added"]
+    assert (event["action"], event["target"], event["upload_id"]) == (f"upload_{outcome}", case.file, up["id"])
+
+
+def assert_clean_text(text: str) -> None:
+    assert "Traceback" not in text and "Error:" not in text, text[-2000:]
+    assert not CONTROL.search(text), "control characters reached the output"
+
+
+# --- door (a): the tracker API ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_api(case: Case, db: str, request: pytest.FixtureRequest) -> None:
+    path = corpus_path(case, request)
+    data = path.read_bytes()
+    before = snapshot(db)
+    started = time.monotonic()
+    with Session(open_engine(db)) as s:
+        if case.unreadable:
+            with pytest.raises(UnreadableFile) as info:
+                load_file(path, session=s, settings=load_settings(case.env))
+            exc = info.value
+            assert (exc.code, exc.filename) == (case.code, case.file)
+            assert str(exc) == f"{case.file}: {exc.message}" and re.search(case.says, exc.message), exc.message
+        else:
+            out = load_file(path, session=s, settings=load_settings(case.env))
+            assert (out.outcome, out.filename, out.upload_id) == ("rejected", case.file, out.upload_id)
+            assert out.result is not None
+            errors = {(i.sheet, i.row, i.column, i.code) for i in out.result.errors}
+            warnings = {(i.sheet, i.row, i.column, i.code) for i in out.result.issues if i.severity == "warning"}
+            assert errors == case.errors
+            assert warnings == case.warnings
+            assert out.message == f"{len(case.errors)} problem{'s' * (len(case.errors) > 1)} found: nothing was written"
+            for line in out.result.issue_lines():
+                assert_clean_text(line)
+                assert line.startswith(f"{case.file}:") and len(line) < 700
+    assert time.monotonic() - started < TIME_LIMIT
+    tracker.db.dispose_all()
+    assert_only_the_attempt_recorded(before, snapshot(db), case, data)
+
+
+# --- door (b): the command line -----------------------------------------------------------------------
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_cli(case: Case, db: str, request: pytest.FixtureRequest) -> None:
+    path = corpus_path(case, request)
+    before = snapshot(db)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")} | case.env
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "tracker", "--db", db, "load", str(path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIME_LIMIT,
+        preexec_fn=_limit_memory,
+    )
+    assert time.monotonic() - started < TIME_LIMIT
+    output = proc.stdout + proc.stderr
+    assert_clean_text(output)
+    if case.unreadable:
+        assert proc.returncode == 2, output
+        (line,) = proc.stderr.splitlines()
+        assert line.startswith(f"{case.file}: cannot read: ")
+        assert re.search(case.says, line.removeprefix(f"{case.file}: cannot read: ")), line
+    else:
+        assert proc.returncode == 1, output
+        lines = proc.stderr.splitlines()
+        for sheet, row, column, _ in case.errors | case.warnings:
+            prefix = f"{case.file}:{sheet}:{row or ''}:{column or ''}: "
+            assert any(line.startswith(prefix) for line in lines), (prefix, lines)
+        assert lines[-1].startswith(f"{case.file}: {len(case.errors)} problem")
+        assert proc.stdout == ""
+    assert_only_the_attempt_recorded(before, snapshot(db), case, path.read_bytes())
+
+
+# --- door (c): the Upload page --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_upload_page(case: Case, db: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = corpus_path(case, request)
+    data = path.read_bytes()
+    for k, v in case.env.items():
+        monkeypatch.setenv(k, v)
+    at = open_app(monkeypatch, db, page=UPLOAD_PAGE)
+    before = snapshot(db)
+    started = time.monotonic()
+    upload(at, case.file, data)
+    assert time.monotonic() - started < TIME_LIMIT
+    shown = [plain(e.value) for e in at.error]
+    assert_clean_text(" ".join(shown))
+    assert not [b for b in at.button if b.label == "Confirm and load"]
+    if case.unreadable:
+        (message,) = shown
+        assert message.startswith(f"{case.file} ") and re.search(case.says, message.removeprefix(f"{case.file} "))
+        assert plain(at.status[0].label) == f"{case.file} was not loaded"
+    else:
+        n = len(case.errors)
+        assert shown[0].startswith(f"{n} problem{'s' * (n > 1)}: nothing was written")
+        assert plain(at.status[0].label) == f"Checked {case.file}: problems found"
+        tables = [df.value for df in [*at.table, *at.dataframe] if {"Sheet", "Row", "Column"} <= set(df.value.columns)]
+        listed = {(r.Sheet, r.Row, r.Column) for t in tables for r in t.itertuples()}
+        for sheet, row, column, _ in case.errors | case.warnings:
+            assert (sheet, str(row), column) in listed
+        for t in tables:
+            for value in [*t["Value"], *t["Problem"]]:
+                assert_clean_text(str(value))
+    at.run()  # a rerun does not check (and record) the file again
+    tracker.db.dispose_all()
+    assert_only_the_attempt_recorded(before, snapshot(db), case, data)
+
+
+# --- the sheet-extent check, against files written to slip past it ----------------------------------------
+
+
+def _sheet(*rows: bytes) -> bytes:
+    return make_bad._hand_xlsx({"Progress": make_bad.SHEET_HEAD + b"".join(rows) + make_bad.SHEET_TAIL})
+
+
+A1 = b'<row r="1"><c r="A1" t="inlineStr"><is><t>Ref</t></is></c></row>'
+
+
+@pytest.mark.parametrize(
+    ("data", "reach"),
+    [
+        pytest.param(
+            _sheet(A1, b'<row r="2"><c t="n" r="XFD2"><v>1</v></c></row><row r="99999"/>'),
+            "XFD99999",
+            id="attributes-in-another-order",
+        ),
+        pytest.param(
+            _sheet(
+                b'<x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row>', b'<x:row r="2000"><x:c r="XFD2000"/></x:row>'
+            ),
+            "XFD2000",
+            id="namespace-prefixes",
+        ),
+        pytest.param(
+            _sheet(
+                b'<row r="99999"><c r="A99999"><v>1</v></c></row>', A1, b'<row r="2"><c r="XFD2"><v>1</v></c></row>'
+            ),
+            "XFD99999",
+            id="rows-out-of-order",
+        ),
+        pytest.param(
+            _sheet(b'<row r="1"><c r="A1"><v>1</v></c><c r="Z450000"><v>1</v></c></row>'),
+            "Z450000",
+            id="a-cell-far-below-its-row",
+        ),
+    ],
+)
+def test_far_reaching_sheets_are_refused_however_written(data: bytes, reach: str) -> None:
+    with pytest.raises(UnreadableFile) as info:
+        read_workbook(data, "far.xlsx", settings=load_settings({}))
+    assert info.value.code == "too_many_cells"
+    assert info.value.message.startswith(f"sheet 'Progress' reaches cell {reach} ("), info.value.message
+
+
+def test_a_wide_or_long_sheet_within_the_limit_is_read() -> None:
+    wide = b'<row r="3"><c r="XFD3" t="inlineStr"><is><t>edge</t></is></c></row>'  # 3 x 16,384 cells
+    wb = read_workbook(_sheet(A1, wide), "wide.xlsx", settings=load_settings({}))
+    assert wb.sheets[0].rows[2][16383] == "edge" and len(wb.sheets[0].rows) == 3
+    long = b'<row r="400000"><c r="H400000"><v>7</v></c></row>'  # 400,000 x 8: 3.2 million cells
+    wb = read_workbook(_sheet(A1, long), "long.xlsx", settings=load_settings({}))
+    assert wb.sheets[0].rows[-1][7] == 7 and len(wb.sheets[0].rows) == 400_000
+
+
+def test_control_characters_alone_are_removed_with_a_warning_and_the_file_loads(db: str) -> None:
+    rows = [make_bad.PROGRESS_HEADER, ["D1", 44135, "On\x07 track", 50, "line one\x0bline two\x1b[0m"]]
+    data = make_bad._hand_xlsx({"Progress": make_bad._sheet_xml(rows)})
+    with Session(open_engine(db)) as s:
+        out = load_file(data, filename="ok.xlsx", session=s, settings=load_settings({}))
+    assert out.outcome == "loaded", out.result and out.result.issue_lines()
+    assert out.result is not None
+    assert {(i.row, i.column, i.code, i.severity) for i in out.result.issues} == {
+        (2, "C", "control_character", "warning"),
+        (2, "E", "control_character", "warning"),
+    }
+    (row,) = out.result.rows
+    assert (row.status, row.note) == ("on track", "line one\nline two[0m")

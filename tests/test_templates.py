@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date, datetime
 
 import openpyxl
@@ -245,3 +246,12 @@ def test_prefilled_template_filled_in_for_those_refs_loads() -> None:
     r = load_updates(read_workbook(buf.getvalue(), filename="t.xlsx"), plan=PLAN, today=date(2019, 6, 1))
     assert r.valid, r.issue_lines()
     assert [(u.ref, u.status) for u in r.rows] == [("D2", "on track"), ("D3", "complete")]
+
+
+@pytest.mark.parametrize("make", [lambda: updates_template(refs=["D1"]), plan_template, workforce_template])
+def test_a_template_does_not_carry_the_time_it_was_made(make: Callable[[], bytes]) -> None:
+    import zipfile
+
+    core = zipfile.ZipFile(io.BytesIO(make())).read("docProps/core.xml").decode()
+    assert '<dcterms:modified xsi:type="dcterms:W3CDTF">2018-11-01T00:00:00Z</dcterms:modified>' in core
+    assert '<dcterms:created xsi:type="dcterms:W3CDTF">2018-11-01T00:00:00Z</dcterms:created>' in core

@@ -159,3 +159,34 @@ def test_open_engine_treats_postgresql_scheme_as_psycopg(pg_url: str) -> None:
     assert open_engine(plain) is engine
     assert engine.dialect.driver == "psycopg"
     assert current_revision(engine) == head_revision()
+
+
+@pytest.mark.pg
+def test_replicas_starting_together_on_a_new_postgresql_schema_both_migrate(pg_url: str) -> None:
+    """Four servers opening one new database at the same moment: each finds it at head, none fails."""
+    import threading
+
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        engine = make_engine(pg_url)
+        try:
+            barrier.wait(timeout=30)
+            migrate(engine)
+        except BaseException as exc:  # collected: a thread's exception would otherwise be lost
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    engine = make_engine(pg_url)
+    with engine.connect() as conn:
+        versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
+    engine.dispose()
+    assert versions == [ScriptDirectory(str(MIGRATIONS)).get_current_head()]

@@ -42,6 +42,7 @@ WRITE_ATTEMPTS = 6
 # PostgreSQL advisory lock for loads: (this namespace, a hash of the schema), so trackers kept in different schemas
 # of one database do not wait for each other.
 PG_WRITE_LOCK_NAMESPACE = 7472
+PG_MIGRATE_LOCK_NAMESPACE = 7473
 # PostgreSQL: serialization failure, deadlock detected, lock not available.
 _PG_TRANSIENT = {"40001", "40P01", "55P03"}
 _SQLITE_TRANSIENT = ("database is locked", "database table is locked", "database schema is locked", "busy")
@@ -78,6 +79,12 @@ def migrate(engine: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Replicas starting at once on a new database take turns: the second finds the schema at head. The
+            # lock is released with this transaction (PostgreSQL migrates inside it).
+            conn.exec_driver_sql(
+                f"SELECT pg_advisory_xact_lock({PG_MIGRATE_LOCK_NAMESPACE}, hashtext(current_schema()))"
+            )
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

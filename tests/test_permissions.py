@@ -8,6 +8,7 @@ issue code on the row, the attempt kept as a rejected upload).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -163,8 +164,10 @@ def demo_ctx(engine: Engine, make_xlsx: MakeXlsx) -> Ctx:
         load_demo(session=s)
         ids = {}
         for email in [*EMAILS.values(), OTHER_LEAD]:
-            up = Upload(filename=f"{email}.xlsx", sha256="0" * 64, kind="updates", uploaded_by=email, outcome="loaded")
-            up.content = f"the file {email} sent".encode()
+            content = f"the file {email} sent".encode()
+            sha = hashlib.sha256(content).hexdigest()  # loaded bytes are unique: each user sent a different file
+            up = Upload(filename=f"{email}.xlsx", sha256=sha, kind="updates", uploaded_by=email, outcome="loaded")
+            up.content = content
             s.add(up)
             s.flush()
             assert up.id is not None

@@ -272,6 +272,7 @@ NO_ROLE = {
     "tracker.demo.set_demo_passwords": "the demo accounts' passwords, from the command line (init --demo)",
     "tracker.backup.restore": "the command line's restore, by whoever holds the database (no --as)",
     "tracker.db.session_scope": "commits the caller's own transaction; the caller checked the role",
+    "tracker.db.run_in_transaction": "runs and commits the caller's own unit of work; the caller checked the role",
 }
 WRITE = re.compile(r"session\.(add|delete|commit)\(|execute\((insert|delete|update)\(|\bsrc\.backup\(|migrate\(")
 

@@ -51,14 +51,20 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
 def text(c: Cell) -> str:
-    """A cell as display text ('' for blank); whole floats lose their '.0'."""
+    """A cell as display text ('' for blank); whole floats lose their '.0' (huge ones stay short: 1e+308, not
+    309 digits).
+
+    Example:
+        >>> text(50.0), text(1e308), text(-1e20), text(0.5)
+        ('50', '1e+308', '-1e+20', '0.5')
+    """
     if c is None:
         return ""
     if isinstance(c, datetime):
         return c.date().isoformat() if c.time() == datetime.min.time() else c.isoformat(sep=" ")
     if isinstance(c, date):
         return c.isoformat()
-    if isinstance(c, float) and c.is_integer():
+    if isinstance(c, float) and c.is_integer() and abs(c) < 1e15:
         return str(int(c))
     return str(c).strip()
 

@@ -140,7 +140,8 @@ def read_workbook(
                 "not_spreadsheet",
                 f"is not a spreadsheet ({suffix} files are not read: use .xlsx, .xls, .ods or .csv)",
             )
-        sheets = [_read_csv(data, name, settings)]
+        sheet, issues = _read_csv(data, name, settings)
+        sheets = [sheet]
     if not any(any(c not in (None, "") for c in row) for s in sheets for row in s.rows):
         raise UnreadableFile(name, "empty", "has no data in any sheet")
     for sheet in sheets:
@@ -304,7 +305,7 @@ def _too_many_cells(name: str, sheet: str, what: str, max_cells: int) -> Unreada
     return UnreadableFile(
         name,
         "too_many_cells",
-        f"sheet '{sheet}' {what}, more than the {max_cells:,} cells the tracker reads: delete the rows and "
+        f"sheet '{shown_name(sheet)}' {what}, more than the {max_cells:,} cells the tracker reads: delete the rows and "
         "columns far outside the table (or stray cells there) and save it again",
     )
 
@@ -418,6 +419,19 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 MAX_CELL_CHARS = 32_767  # what an Excel cell holds
 
 
+def shown_name(name: str, limit: int = 100) -> str:
+    """A sheet's name as every message shows it: control characters (a line break, ESC) become a space, so a
+    name cannot break the one-line-per-problem output or drive a terminal, and a name longer than any
+    spreadsheet allows is cut.
+
+    Example:
+        >>> shown_name("Prog\\nress\\x1b[2J"), shown_name("P" * 120)[-3:], len(shown_name("P" * 120))
+        ('Prog ress [2J', 'PP…', 101)
+    """
+    name = re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", name)
+    return name if len(name) <= limit else name[:limit] + "…"
+
+
 def _check_cells(sheet: Sheet) -> list[Issue]:
     """Remove control characters from text cells (a warning each) and refuse text longer than a cell holds."""
     issues: list[Issue] = []
@@ -467,12 +481,12 @@ def _read_calamine(data: bytes, name: str, settings: Settings) -> list[Sheet]:
                 raise UnreadableFile(
                     name,
                     "too_many_rows",
-                    f"sheet '{meta.name}' has {n_rows:,} rows, over the {settings.max_rows:,}-row limit",
+                    f"sheet '{shown_name(meta.name)}' has {n_rows:,} rows, over the {settings.max_rows:,}-row limit",
                 )
             # iter_rows keeps leading empty rows but drops leading empty columns: put them back.
             pad: list[Cell] = [None] * (sh.start[1] if sh.start else 0)
             rows = [pad + [_clean(c) for c in r] for r in sh.iter_rows()]
-            sheets.append(Sheet(meta.name, rows))
+            sheets.append(Sheet(shown_name(meta.name), rows))
         return sheets
     except UnreadableFile:
         raise
@@ -515,7 +529,8 @@ def _clean(c: object) -> Cell:
     return c  # type: ignore[return-value]
 
 
-def _read_csv(data: bytes, name: str, settings: Settings) -> Sheet:
+def _read_csv(data: bytes, name: str, settings: Settings) -> tuple[Sheet, list[Issue]]:
+    """The one sheet of a CSV file, and an error for a quoted cell that is never closed."""
     # Excel's "Unicode Text" is UTF-16 with a BOM; anything else with NUL bytes is binary.
     encodings = ("utf-16",) if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig", "cp1252")
     if encodings != ("utf-16",) and b"\x00" in data[:4096]:
@@ -541,14 +556,48 @@ def _read_csv(data: bytes, name: str, settings: Settings) -> Sheet:
         delimiter, skip = sniffed.delimiter, bool(sniffed.skipinitialspace)
     except csv.Error:
         delimiter, skip = ",", False
+    # The csv module refuses a cell over 131,072 characters with an exception; let any cell the file can hold be
+    # read, so an over-long one is reported like any other (too_long, naming the cell). The limit only grows.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     rows: list[list[Cell]] = []
     reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter, skipinitialspace=skip)
-    for i, raw in enumerate(reader):
-        if i >= settings.max_rows:
-            raise UnreadableFile(name, "too_many_rows", f"has more rows than the {settings.max_rows:,}-row limit")
-        rows.append([_csv_cell(c) for c in raw])
-    sheet = Path(name).stem or "csv"
-    return Sheet(sheet, rows)
+    try:
+        for i, raw in enumerate(reader):
+            if i >= settings.max_rows:
+                raise UnreadableFile(name, "too_many_rows", f"has more rows than the {settings.max_rows:,}-row limit")
+            rows.append([_csv_cell(c) for c in raw])
+    except csv.Error as exc:
+        raise UnreadableFile(name, "corrupt", f"cannot be read as CSV (line {reader.line_num}: {exc})") from None
+    sheet = Sheet(shown_name(Path(name).stem) or "csv", rows)
+    return sheet, _unclosed_quote(text, sheet, delimiter, skip)
+
+
+def _unclosed_quote(text: str, sheet: Sheet, delimiter: str, skip: bool) -> list[Issue]:
+    """An error for a quote opened and never closed: the csv module (as Excel) then reads the rest of the file,
+    rows and all, into that one cell, and would load it silently as a long note."""
+    try:
+        for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=skip, strict=True):
+            pass
+        return []
+    except csv.Error as exc:
+        if "unexpected end of data" not in str(exc):
+            return []  # something the lenient reader reads as Excel does (a stray quote inside a cell)
+    if not sheet.rows or not sheet.rows[-1]:
+        return []
+    last = sheet.rows[-1]
+    j = len(last) - 1
+    swallowed = str(last[j] or "").count("\n")
+    return [
+        Issue(
+            sheet.name,
+            len(sheet.rows),
+            _column_letters(j),
+            str(last[j] or "")[:200],
+            "unclosed_quote",
+            f'a quote (") opens this cell and is never closed, so the rest of the file ({swallowed:,} more '
+            f"line{'s' * (swallowed != 1)}) was read into it: close the quote or remove it",
+        )
+    ]
 
 
 def _csv_cell(c: str) -> Cell:

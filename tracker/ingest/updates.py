@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -205,17 +206,40 @@ def parse_percent(c: Cell) -> int | None:
         v = float(s.rstrip("%").strip())
         if not s.endswith("%") and 0 < v < 1:
             v *= 100  # '0.4' from a CSV means what the number 0.4 means
-    if v != v:  # NaN
+    if not math.isfinite(v):  # NaN and infinity ('nan', 'inf', 1e400 in a CSV) are not percentages
         raise ValueError
     return round(v)
+
+
+# A link is shown as a clickable link: only these schemes (or none, a path) are let through. A browser drops
+# tabs and line breaks anywhere in a URL and spaces and control characters before it, so "java\tscript:" and
+# " javascript:" are javascript: too. One letter before the colon is a Windows drive (C:\Reports\x.pdf).
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.I)
+_LINK_SCHEMES = {"http", "https", "mailto", "file", "ftp", "sftp"}
+
+
+def _safe_link(link: str) -> bool:
+    r"""True for a web address, an email address or a file path; False for javascript:, data:, vbscript: and
+    every other scheme a browser would run or open as a page.
+
+    Example:
+        >>> [_safe_link(x) for x in ("https://a.ac.uk/r", r"C:\Reports\r.pdf", r"\\srv\share", "Reports/r.pdf")]
+        [True, True, True, True]
+        >>> [_safe_link(x) for x in ("javascript:alert(1)", "java\tscript:x", " data:text/html,x", "vbscript:x")]
+        [False, False, False, False]
+    """
+    probe = re.sub(r"[\t\n\r]", "", link).lstrip("".join(map(chr, range(33))))
+    m = _SCHEME.match(probe)
+    return m is None or len(m.group(1)) == 1 or m.group(1).lower() in _LINK_SCHEMES
 
 
 def _number(c: Cell) -> float:
     if isinstance(c, bool) or c is None:
         raise ValueError
-    if isinstance(c, (int, float)):
-        return float(c)
-    return float(str(c).replace(",", "").strip())
+    v = float(c) if isinstance(c, (int, float)) else float(str(c).replace(",", "").strip())
+    if not math.isfinite(v):  # 'nan', 'inf' and 1e400 parse as floats, but are no value to store
+        raise ValueError
+    return v
 
 
 class _Parser:
@@ -419,7 +443,7 @@ class _Parser:
                 )
                 ok = False
             link = text(cell(row, cols.get("link")))
-            if link and re.match(r"^\s*javascript:", link, re.I):
+            if link and not _safe_link(link):
                 self.r.add(sheet.name, n, lab["link"], link, "bad_link", "links must be web addresses or file paths")
                 ok = False
             pillars = pillars_from_words(cell(row, cols.get("pillars")))

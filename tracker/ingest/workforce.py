@@ -82,6 +82,9 @@ SEX_HELP = (
 )
 
 MAX_FTE_PER_PERSON = 1.5
+# More people than any institution employs on one row: a typo or a corrupt cell (and past it, a headcount the
+# database cannot hold).
+MAX_HEADCOUNT = 1_000_000
 EARLIEST = date(1990, 1, 1)
 # Longest text a snapshot cell may hold (models.WorkforceRecordBase max_length).
 MAX_LEN = {"faculty": 200, "department": 200, "job_family": 200, "grade": 60}
@@ -472,7 +475,8 @@ class _Loader:
                 fte = numbers[raw] if raw in numbers else numbers.setdefault(raw, _number(raw))
             else:
                 fte = None
-            if fte is None or fte < 0 or (individual and fte > MAX_FTE_PER_PERSON):
+            max_fte = MAX_FTE_PER_PERSON if individual else MAX_FTE_PER_PERSON * MAX_HEADCOUNT
+            if fte is None or fte < 0 or fte > max_fte:
                 ok = False
                 if raw is None:
                     why = f"{names['fte']} is empty: give the full-time equivalent, e.g. 1 or 0.6"
@@ -480,8 +484,10 @@ class _Loader:
                     why = f"'{text(raw)}' is not a number: give the full-time equivalent as 1, 0.6 or 0.5"
                 elif fte < 0:
                     why = f"{names['fte']} cannot be negative ({text(raw)})"
-                else:
+                elif individual:
                     why = f"{text(raw)} is more than {MAX_FTE_PER_PERSON} FTE for one person"
+                else:
+                    why = f"{text(raw)} is more than {max_fte:,.0f} FTE on one row"
                 sink.add(sname, r, names.get("fte"), raw, "bad_fte", why)
 
             if individual:
@@ -494,7 +500,7 @@ class _Loader:
                     v = numbers[raw] if raw in numbers else numbers.setdefault(raw, _number(raw))
                 else:
                     v = _number(raw)
-                if v is None or v < 0 or not float(v).is_integer():
+                if v is None or v < 0 or not float(v).is_integer() or v > MAX_HEADCOUNT:
                     ok = False
                     hc = 0
                     sink.add(
@@ -505,11 +511,13 @@ class _Loader:
                         "bad_headcount",
                         f"{names['headcount']} is empty: give the number of people"
                         if raw is None
+                        else f"{text(raw)} is more than {MAX_HEADCOUNT:,} people on one row"
+                        if v is not None and v > MAX_HEADCOUNT
                         else f"'{text(raw)}' is not a headcount: give a whole number of people (0 or more)",
                     )
                 else:
                     hc = int(v)
-                    if fte is not None and jfte >= 0 and fte > hc * MAX_FTE_PER_PERSON:
+                    if fte is not None and jfte >= 0 and hc * MAX_FTE_PER_PERSON < fte <= max_fte:
                         ok = False
                         sink.add(
                             sname,

@@ -20,7 +20,7 @@ import struct
 import sys
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,7 @@ def _save(wb: Any) -> bytes:
     return _fixed_zip(buf.getvalue())
 
 
-def _fill(template: bytes, sheets: dict[str, list[list[Any]]]) -> bytes:
+def _fill(template: bytes, sheets: dict[str, Sequence[Any]]) -> bytes:
     """A template with rows written under each sheet's header (row 2 on). Text beginning with '=' is written as
     text, not as a formula, unless it is wrapped as Formula("...")."""
     wb = openpyxl.load_workbook(io.BytesIO(template))
@@ -90,7 +90,7 @@ class Formula:
         self.text = text
 
 
-def _updates(**sheets: list[list[Any]]) -> bytes:
+def _updates(**sheets: Sequence[Any]) -> bytes:
     return _fill(updates_template(refs=DEMO_REFS), sheets)
 
 
@@ -171,7 +171,7 @@ def _letters(j: int) -> str:
     return s
 
 
-def _sheet_xml(rows: list[list[Any]]) -> bytes:
+def _sheet_xml(rows: Sequence[Any]) -> bytes:
     body = []
     for i, row in enumerate(rows, start=1):
         cells = "".join(_cell(f"{_letters(j)}{i}", v) for j, v in enumerate(row) if v is not None)
@@ -258,7 +258,7 @@ def _blank_sheet(mib: int) -> Callable[[], Any]:
 def _workbook_members(sheet_names: list[str]) -> list[tuple[str, bytes, int, int, int]]:
     members = []
     for name, content in _workbook_parts(sheet_names).items():
-        data, crc, size = _deflate(lambda c=content: [c])
+        data, crc, size = _deflate(lambda c=content: [c])  # type: ignore[misc]
         members.append((name, data, crc, size, size))
     return members
 
@@ -380,9 +380,25 @@ def lying_bomb() -> bytes:
     return _raw_zip(members, [(m[0], i) for i, m in enumerate(members)])
 
 
+def _deflate_repeated(head: bytes, block: bytes, times: int, tail: bytes) -> tuple[bytes, int, int]:
+    """Raw deflate of head + block * times + tail, compressing `block` once: after a full flush the compressor
+    starts afresh, so every further copy compresses to the same bytes (seconds, not minutes, for gigabytes)."""
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = comp.compress(head + block) + comp.flush(zlib.Z_FULL_FLUSH)
+    again = comp.compress(block) + comp.flush(zlib.Z_FULL_FLUSH)
+    assert comp.compress(block) + comp.flush(zlib.Z_FULL_FLUSH) == again
+    end = comp.compress(tail) + comp.flush()
+    crc = zlib.crc32(head + block)
+    for _ in range(times - 1):
+        crc = zlib.crc32(block, crc)
+    crc = zlib.crc32(tail, crc)
+    return first + again * (times - 1) + end, crc, len(head) + len(block) * times + len(tail)
+
+
 def gigabyte_bomb() -> bytes:
     """2 GiB of worksheet XML in a 2 MB .xlsx, every size honest (built by the test: too big to keep)."""
-    kernel, crc, size = _deflate(_blank_sheet(2048))
+    head = SHEET_HEAD + b'<row r="1"><c r="A1" t="inlineStr"><is><t>Ref</t></is></c></row>'
+    kernel, crc, size = _deflate_repeated(head, b" " * MiB, 2048, SHEET_TAIL)
     members = [*_workbook_members(["Progress"]), ("xl/worksheets/sheet1.xml", kernel, crc, size, size)]
     return _raw_zip(members, [(m[0], i) for i, m in enumerate(members)])
 
@@ -490,7 +506,7 @@ def updates_formula_text() -> bytes:
     return _updates(Progress=FORMULA_TEXT_PROGRESS, Evidence=FORMULA_TEXT_EVIDENCE)
 
 
-def _csv(rows: list[list[Any]], encoding: str = "utf-8") -> bytes:
+def _csv(rows: Sequence[Any], encoding: str = "utf-8") -> bytes:
     import csv
 
     buf = io.StringIO()
@@ -507,7 +523,7 @@ def updates_formula_text_csv() -> bytes:
     return _csv([PROGRESS_HEADER, *FORMULA_TEXT_PROGRESS])
 
 
-CONTROL_ROWS = [
+CONTROL_ROWS: list[list[Any]] = [
     PROGRESS_HEADER,
     ["D9\x1b[2J", 44135, "On track\x07", 50, "Progress\x0bsecond line\x00"],
     ["D1", 44135, "\x1b]0;owned\x07At risk", 40, "\x9b31mred"],
@@ -521,7 +537,7 @@ def updates_control_chars() -> bytes:
 
 def updates_control_chars_csv() -> bytes:
     """The same in a CSV, past its first 4 KB (where a binary file would show them)."""
-    rows = [PROGRESS_HEADER, ["D2", "31/10/2020", "On track", 50, "long note " * 500]]
+    rows: list[list[Any]] = [PROGRESS_HEADER, ["D2", "31/10/2020", "On track", 50, "long note " * 500]]
     rows += [[("31/10/2020" if v == 44135 else v) for v in r] for r in CONTROL_ROWS[1:]]
     return _csv(rows)
 
@@ -571,6 +587,66 @@ def updates_unknown_refs() -> bytes:
         Evidence=[["U1.1", datetime(2020, 10, 1), "A report", "document", "", "", "", 999999]],
         Measures=[["ZZ9", "Apprentices started", "people", 0, 10, datetime(2020, 10, 31), 5]],
     )
+
+
+def updates_long_cell_csv() -> bytes:
+    """A 200,000-character note in a CSV: past the csv module's own 131,072-character field limit too."""
+    return _csv([PROGRESS_HEADER, ["D1", "31/10/2020", "On track", 50, LONG_TEXT * 2]])
+
+
+def updates_unclosed_quote_csv() -> bytes:
+    """A note whose opening quote is never closed: read as Excel reads it, the rows after it would become part
+    of that note, and load silently."""
+    good = _csv([PROGRESS_HEADER, ["D1", "31/10/2020", "On track", 50, "fine"]])
+    return good + b'D2,31/10/2020,At risk,40,"Waiting for HR, who said\r\nD3,31/10/2020,On track,55,Cohort 2\r\n'
+
+
+def updates_not_numbers() -> bytes:
+    """Numbers Python parses but nothing can store or compare: 'inf', 'nan', 1e400 (they used to crash the load)."""
+    when = datetime(2020, 10, 31)
+    return _updates(
+        Progress=[["D1", when, "On track", "inf", "x"], ["D2", when, "On track", "1e400%", "y"]],
+        Evidence=[["D1", datetime(2020, 10, 1), "A report", "document", "", "", "", "inf"]],
+        Measures=[["D3", "Apprentices started", "people", "1e400", "-inf", when, "nan"]],
+    )
+
+
+def workforce_huge_numbers() -> bytes:
+    """Headcounts whose sum a database integer cannot hold (it used to crash the load), and an FTE of 1e308."""
+    when = datetime(2022, 7, 31)
+    return _fill(
+        workforce_template(),
+        {
+            "Workforce": [
+                [when, "Engineering", "", "", "7", "Female", 5e18, 5e18],
+                [when, "Engineering", "", "", "7", "Female", 5e18, 5e18],
+                [when, "Engineering", "", "", "6", "Male", 1e308, 2],
+            ]
+        },
+    )
+
+
+def updates_sheet_name_controls() -> bytes:
+    """A sheet named with a line break and an ESC sequence (character references in the workbook's XML): every
+    message quotes the sheet, and must stay one line, with nothing a terminal acts on."""
+    rows = [PROGRESS_HEADER, ["D9", 44135, "On track", 50, "no such action"]]
+    return _hand_xlsx({"Progress&#x1B;[2J&#xA;fake.xlsx:Progress:1:A: all fine": _sheet_xml(rows)})
+
+
+def updates_bad_links() -> bytes:
+    """Evidence links a browser would run or open as a page (the link is shown as a clickable link), some written
+    to slip past a check for "javascript:", among links that are fine."""
+    links = [
+        "java\tscript:alert(document.cookie)",  # a browser drops the tab
+        " JaVaScRiPt:alert(1)",
+        "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+        "vbscript:msgbox(1)",
+        "https://example.ac.uk/report.pdf",
+        "\\\\fileserver\\tc\\report.pdf",
+        "C:\\Reports\\survey.pdf",
+    ]
+    when = datetime(2020, 10, 1)
+    return _updates(Evidence=[["D1", when, f"Report {i}", "document", link] for i, link in enumerate(links, 1)])
 
 
 JAPANESE = [PROGRESS_HEADER, ["D1", "31/10/2020", "順調", 50, "技術者のネットワークを立ち上げました"]]
@@ -666,6 +742,81 @@ def workforce_shift_jis_csv() -> bytes:
     return _csv(rows, "shift_jis")
 
 
+# --- valid but odd: files that load, their odd text kept exactly as text ------------------------------------
+
+ODD_NOTES = ("=1+1", "-10% on last quarter; @HR to reply", '=HYPERLINK("http://evil.example","Click")')
+
+
+def updates_formula_text_ok() -> bytes:
+    """A valid update whose free text begins with =, +, - or @ (typed as text): it loads, the text kept as is."""
+    return _updates(
+        Progress=[
+            ["D1", datetime(2020, 10, 31), "On track", 60, ODD_NOTES[0]],
+            ["D2", datetime(2020, 10, 31), "At risk", 40, ODD_NOTES[1]],
+            ["D3", datetime(2020, 10, 31), "On track", 55, ODD_NOTES[2]],
+        ],
+        Evidence=[["D1", datetime(2020, 10, 1), "+44 helpline launched", "event", "https://example.ac.uk/e"]],
+    )
+
+
+def updates_formula_text_ok_csv() -> bytes:
+    """The same in a CSV, some cells guarded with the apostrophe the product's own exports add ('=1+1): that one
+    apostrophe is taken off, any other kept."""
+    return _csv(
+        [
+            PROGRESS_HEADER,
+            ["D1", "31/10/2020", "On track", 60, "'=1+1"],
+            ["D2", "31/10/2020", "At risk", 40, "''=SUM(A1:A9)"],
+            ["V1", "31/10/2020", "On track", 55, "@HR: -5 days, +2 staff"],
+        ]
+    )
+
+
+def updates_formulas_saved_ok() -> bytes:
+    """Formulas with saved results, as Excel writes them, every result valid: the results are what is stored
+    (the formula text, a DDE command among them, is never read or run)."""
+    rows = [
+        [*PROGRESS_HEADER, "Updated by"],
+        [
+            ("f", 'CONCAT("D","1")', "D1", "str"),
+            ("f", "DATE(2020,10,31)", 44135, "n"),
+            ("f", '"On"&" track"', "On track", "str"),
+            ("f", "50+20", 70, "n"),
+            ("f", "cmd|' /C calc'!A0", "Pathways agreed", "str"),
+        ],
+        ["D2", 44135, "At risk", ("f", "D2*0", 0, "n"), ("f", '"="&"2+2"', "=2+2", "str")],
+    ]
+    return _hand_xlsx({"Progress": _sheet_xml(rows)})
+
+
+def workforce_formula_text_ok() -> bytes:
+    """A valid extract whose labels begin with =, +, - or @: loaded, the labels kept as text."""
+    return _fill(
+        workforce_template(),
+        {
+            "Workforce": [
+                [datetime(2022, 7, 31), "@Life Sciences", "-Neuroscience", "=Technical", "+7", "Female", 2.5, 3],
+                [datetime(2022, 7, 31), "@Life Sciences", "-Neuroscience", "=Technical", "+7", "Male", 1, 1],
+            ]
+        },
+    )
+
+
+def plan_formula_text_ok() -> bytes:
+    """A new plan (another institution's) whose text cells begin with =, +, - or @: loaded, the text kept."""
+    wb = openpyxl.load_workbook(io.BytesIO(plan_template()))
+    ws = wb["Action plan"]
+    ws["A2"], ws["A3"] = "Organisation: Example University", "Plan start: November 2021"
+    row: list[str | None] = ["U1", "Understand", "=Know the workforce", "-Survey technicians", "+20% response"]
+    row += ["@HR", "Nov 2021"]
+    row += ["Oct 2022", "=COUNT(staff)", "X", None, None, "X"]
+    for c, value in enumerate(row, start=1):
+        ws.cell(row=5, column=c).value = value
+        if isinstance(value, str) and value.startswith("="):
+            ws.cell(row=5, column=c).data_type = "s"
+    return _save(wb)
+
+
 # File name → builder. Names say what each file is; the test states what each must be refused for.
 CASES: dict[str, Callable[[], bytes]] = {
     "not_a_spreadsheet.xlsx": not_a_spreadsheet,
@@ -690,9 +841,15 @@ CASES: dict[str, Callable[[], bytes]] = {
     "updates_control_chars.xlsx": updates_control_chars,
     "updates_control_chars.csv": updates_control_chars_csv,
     "updates_long_cell.xlsx": updates_long_cell,
+    "updates_long_cell.csv": updates_long_cell_csv,
+    "updates_unclosed_quote.csv": updates_unclosed_quote_csv,
     "updates_dates_1900_2100.xlsx": updates_dates_1900_2100,
     "updates_duplicates.xlsx": updates_duplicates,
     "updates_unknown_refs.xlsx": updates_unknown_refs,
+    "updates_not_numbers.xlsx": updates_not_numbers,
+    "updates_bad_links.xlsx": updates_bad_links,
+    "updates_sheet_name_controls.xlsx": updates_sheet_name_controls,
+    "workforce_huge_numbers.xlsx": workforce_huge_numbers,
     "updates_shift_jis.csv": updates_shift_jis_csv,
     "updates_utf16_no_bom.csv": updates_utf16_no_bom_csv,
     "updates_utf16.csv": updates_utf16_csv,
@@ -704,6 +861,11 @@ CASES: dict[str, Callable[[], bytes]] = {
     "workforce_dates_1900_2100.xlsx": workforce_dates_1900_2100,
     "workforce_duplicates.xlsx": workforce_duplicates,
     "workforce_shift_jis.csv": workforce_shift_jis_csv,
+    "updates_formula_text_ok.xlsx": updates_formula_text_ok,
+    "updates_formula_text_ok.csv": updates_formula_text_ok_csv,
+    "updates_formulas_saved_ok.xlsx": updates_formulas_saved_ok,
+    "workforce_formula_text_ok.xlsx": workforce_formula_text_ok,
+    "plan_formula_text_ok.xlsx": plan_formula_text_ok,
 }
 
 

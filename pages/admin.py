@@ -6,7 +6,7 @@ from typing import Any
 import streamlit as st
 from sqlmodel import Session
 
-from pages.common import engine, require_actor, sso_configured, view
+from pages.common import db_session, require_actor, sso_configured, view
 from tracker.auth import ROLE_CAN, PermissionDenied
 from tracker.models import ROLES
 from tracker.queries import list_actions
@@ -44,7 +44,7 @@ def done(message: str, password: str | None = None) -> None:
 def attempt(fn: Callable[[Session], Any]) -> tuple[bool, Any]:
     """Run `fn` in one transaction: (True, its result), or (False, None) after showing why nothing was written."""
     try:
-        with Session(engine()) as s:
+        with db_session() as s:
             result = fn(s)
             s.commit()
     except (PermissionDenied, ValueError) as exc:  # UserError is a ValueError, as is a weak password
@@ -66,7 +66,7 @@ if flash:
         st.code(flash["password"], language=None)
 
 try:
-    with Session(engine()) as session:
+    with db_session() as session:
         users = list_users(session=session, actor=actor)
 except PermissionDenied as exc:
     st.error(str(exc))

@@ -3,9 +3,8 @@
 from datetime import date
 
 import streamlit as st
-from sqlmodel import Session
 
-from pages.common import engine, require_actor
+from pages.common import db_session, require_actor
 from tracker.audit import audit_actions, audit_actors, count_events, list_events
 from tracker.auth import ROLE_CAN, PermissionDenied
 from tracker.exports import to_csv, to_xlsx
@@ -23,7 +22,7 @@ if not actor.can("read_audit"):
 
 EVERYONE, ALL = "Everyone", "All kinds"
 try:
-    with Session(engine()) as session:
+    with db_session() as session:
         actors = audit_actors(session=session, actor=actor)
         kinds = audit_actions(session=session)
 except PermissionDenied as exc:
@@ -50,7 +49,7 @@ kind_of = "" if kind == ALL else kind
 start = since if isinstance(since, date) else None
 end = until if isinstance(until, date) else None
 try:
-    with Session(engine()) as session:
+    with db_session() as session:
         rows = list_events(
             session=session, actor=actor, who=by, action=kind_of, since=start, until=end, text=text.strip(), limit=LIMIT
         )

@@ -10,9 +10,8 @@ from datetime import date
 from typing import Any
 
 import streamlit as st
-from sqlmodel import Session
 
-from pages.common import engine, require_actor
+from pages.common import db_session, require_actor
 from tracker.auth import PermissionDenied, require
 from tracker.charts.export import INSTALL_HINT, charts_available, warm_up
 from tracker.report import build_pack, default_period, list_packs, pack_pdf
@@ -30,7 +29,7 @@ st.caption(
     "since the previous pack, evidence and measures, and the workforce (HESA-rounded). Each pack is kept."
 )
 
-with Session(engine()) as s:
+with db_session() as s:
     start_default, end_default = default_period(session=s)
 
 charts_ok, charts_why = charts_available()
@@ -70,7 +69,7 @@ if submitted:
             bar.progress(min(max(fraction, 0.0), 1.0), text=step)
 
         try:
-            with Session(engine()) as s:
+            with db_session() as s:
                 pack = build_pack(
                     session=s,
                     actor=actor,
@@ -103,7 +102,7 @@ built: dict[str, Any] | None = st.session_state.get("pack_built")
 
 def kept(pack_id: int) -> bytes:
     """A kept pack's bytes, read only when its download button is clicked."""
-    with Session(engine()) as s:
+    with db_session() as s:
         return pack_pdf(session=s, actor=actor, pack_id=pack_id)[1]
 
 
@@ -127,7 +126,7 @@ if built:
     )
 
 st.subheader("Past packs")
-with Session(engine()) as s:
+with db_session() as s:
     packs = list_packs(session=s, actor=actor)
 if not packs:
     st.caption("No pack has been built yet: the first one covers the plan from its start.")

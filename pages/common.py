@@ -15,7 +15,7 @@ from tracker import summary
 from tracker.auth import Actor, SignInError, actor_for, sign_in
 from tracker.charts import Chart
 from tracker.config import get_settings
-from tracker.db import open_engine
+from tracker.db import new_session, open_engine
 
 
 def ensure_app_navigation() -> None:
@@ -44,9 +44,14 @@ def engine() -> Engine:
     return _engine(get_settings().database_url)
 
 
+def db_session() -> Session:
+    """A session on the app's database (`with db_session() as s:`); tracker functions that write commit."""
+    return new_session(engine())
+
+
 def data_version() -> int:
     """Changes whenever a file is loaded; one indexed MAX() per rerun, so caches never go stale."""
-    with Session(engine()) as s:
+    with db_session() as s:
         return summary.data_version(session=s)
 
 
@@ -55,7 +60,7 @@ def data_version() -> int:
 @st.cache_resource(show_spinner=False, max_entries=256)
 def _cached(_fn: Callable[..., Any], name: str, version: int, key: tuple[tuple[str, Any], ...]) -> Any:
     # `_fn` is not hashed (Streamlit cannot); its qualified `name` stands in for it in the cache key.
-    with Session(engine()) as s:
+    with db_session() as s:
         return _fn(session=s, **dict(key))
 
 
@@ -94,7 +99,7 @@ def current_actor() -> Actor | None:
         email = str(st.user.get("email") or "")
     if not email:
         return None
-    with Session(engine()) as s:
+    with db_session() as s:
         actor = actor_for(session=s, email=email)
     if actor is None:
         st.session_state.pop("signed_in_as", None)
@@ -111,7 +116,7 @@ def sign_in_form() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            with Session(engine()) as s:
+            with db_session() as s:
                 actor = sign_in(session=s, email=email, password=password)
         except SignInError as exc:
             st.error(f"Not signed in: {exc}.")
@@ -217,7 +222,7 @@ def empty_state(message: str) -> None:
 
 
 NO_PLAN = (
-    "No action plan is loaded yet. An administrator loads the published plan with "
-    "`python -m tracker load PLAN.xlsx` (any of the usual layouts: see the README); to explore first, "
-    "`python -m tracker init --demo` loads the demo data."
+    "No action plan is loaded yet. An administrator loads the plan as the institution published it on the "
+    "**Upload** page, or with `python -m tracker load PLAN.xlsx` (any of the usual layouts: see the README); "
+    "to explore first, `python -m tracker init --demo` loads the demo data."
 )

@@ -12,9 +12,8 @@ from datetime import date
 from typing import Any, Literal
 
 import streamlit as st
-from sqlmodel import Session
 
-from pages.common import engine, require_actor, view
+from pages.common import db_session, require_actor, view
 from tracker.auth import PermissionDenied, require
 from tracker.config import get_settings
 from tracker.history import (
@@ -115,7 +114,7 @@ def check(data: bytes, name: str, *, dry_run: bool, options: dict[str, Any]) -> 
         if len(data) > 2**20:
             st.write("A large file: reading and checking every row takes a little while.")
         try:
-            with Session(engine()) as s:
+            with db_session() as s:
                 out = load_file(data, session=s, actor=actor, dry_run=dry_run, filename=name, **options)
         except (UnreadableFile, PermissionDenied) as exc:
             message = f"{exc.filename} {exc.message}" if isinstance(exc, UnreadableFile) else str(exc)

@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 
 import streamlit as st
-from sqlmodel import Session
 
-from pages.common import empty_state, engine, qp_str, require_actor, set_qp, view
+from pages.common import db_session, empty_state, qp_str, require_actor, set_qp, view
 from tracker.auth import PermissionDenied
 from tracker.history import KIND_LABELS, OUTCOME_LABELS, list_uploads_for, upload_file, upload_issues
 
@@ -71,7 +70,7 @@ set_qp("upload", str(chosen) if chosen != ids[0] else None)
 row = by_id[chosen]
 
 try:
-    with Session(engine()) as s:
+    with db_session() as s:
         issues = upload_issues(session=s, actor=actor, upload_id=chosen)
 except (PermissionDenied, ValueError) as exc:
     st.error(str(exc))
@@ -86,7 +85,7 @@ if row["message"]:
 
 def original() -> bytes:
     """The file's bytes, read only when the button is clicked (an upload may be 20 MB)."""
-    with Session(engine()) as s:
+    with db_session() as s:
         return upload_file(session=s, actor=actor, upload_id=chosen)[1]
 
 

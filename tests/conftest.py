@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -18,6 +20,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
 import tracker.config
 import tracker.db
@@ -120,6 +123,39 @@ def engine(request: pytest.FixtureRequest) -> Engine:
     """A fresh migrated database on each backend, for tests about the database itself."""
     name = "sqlite_engine" if request.param == "sqlite" else "pg_engine"
     return request.getfixturevalue(name)
+
+
+@pytest.fixture
+def fresh_streamlit_caches() -> Iterator[None]:
+    """Streamlit's caches outlive an AppTest run: each AppTest module asks for this (`pytestmark`), so every
+    test sees its own database, not a page cached from the test before."""
+    import streamlit as st
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo data set loaded once into a closed SQLite file; never written: tests work on copies (`db`)."""
+    from tracker.demo import load_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    with Session(tracker.db.open_engine(f"sqlite:///{path}")) as s:
+        load_demo(session=s)
+    tracker.db.dispose_all()  # closed, so the one file holds everything (no -wal beside it)
+    return path
+
+
+@pytest.fixture
+def db(demo_file: Path, tmp_path: Path) -> str:
+    """A URL to this test's own copy of the demo database (modules needing another database override it)."""
+    copy = tmp_path / "demo.db"
+    shutil.copy(demo_file, copy)
+    return f"sqlite:///{copy}"
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import streamlit as st
 from sqlalchemy import select
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
@@ -85,11 +84,7 @@ def db(demo_file: Path, tmp_path: Path) -> str:
     return f"sqlite:///{copy}"
 
 
-@pytest.fixture(autouse=True)
-def _clear_streamlit_caches() -> Iterator[None]:
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 def rendered(at: AppTest) -> str:

@@ -4,12 +4,10 @@ display of generated passwords, refusals shown as messages, and no way in for an
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import streamlit as st
 from sqlalchemy import select
 from sqlmodel import Session, col
 from streamlit.testing.v1 import AppTest
@@ -26,14 +24,7 @@ from tracker.users import add_user, list_users, owned_refs, set_password
 PAGE = "pages/admin.py"
 
 
-@pytest.fixture(autouse=True)
-def _clear_streamlit_caches() -> Iterator[None]:
-    """Streamlit caches outlive an AppTest run; each test must see its own database."""
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import streamlit as st
 from sqlalchemy import delete
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
@@ -33,14 +31,7 @@ HEADER = "id,at,actor,action,target,before,after,detail,upload_id"
 COLUMNS = ["When", "Who", "Action", "Target", "Before → after", "Upload", "Detail"]
 
 
-@pytest.fixture(autouse=True)
-def _clear_streamlit_caches() -> Iterator[None]:
-    """Streamlit caches outlive an AppTest run; each test must see its own database."""
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 @pytest.fixture(scope="module")

@@ -18,14 +18,12 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlmodel import Session, select
 
 import tracker.db
@@ -34,7 +32,6 @@ from tests.dbdigest import Snapshot, changes, snapshot
 from tests.test_upload_page import confirm, plain, upload
 from tracker.config import load_settings
 from tracker.db import open_engine
-from tracker.demo import load_demo
 from tracker.ingest.base import UnreadableFile
 from tracker.ingest.reader import read_workbook
 from tracker.loading import load_file
@@ -229,24 +226,7 @@ def test_the_corpus_is_what_make_bad_builds_and_small() -> None:
 # --- fixtures ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _clear_streamlit_caches() -> Iterator[None]:
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo data set (a plan, its updates, four workforce snapshots), so every kind has something to
-    damage."""
-    path = tmp_path_factory.mktemp("bad_inputs") / "demo.db"
-    with Session(open_engine(f"sqlite:///{path}")) as s:
-        load_demo(session=s)
-    tracker.db.dispose_all()
-    return path
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 @pytest.fixture(scope="module")
@@ -254,12 +234,6 @@ def gigabyte_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("bomb") / GIGABYTE_BOMB
     path.write_bytes(make_bad.gigabyte_bomb())
     return path
-
-
-@pytest.fixture
-def db(demo_file: Path, tmp_path: Path) -> str:
-    shutil.copy(demo_file, tmp_path / "demo.db")
-    return f"sqlite:///{tmp_path / 'demo.db'}"
 
 
 def corpus_path(case: Case, request: pytest.FixtureRequest) -> Path:

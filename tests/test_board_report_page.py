@@ -3,49 +3,24 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-import tracker.db
 from tests.apputil import ROOT, open_app
 from tracker.db import open_engine
-from tracker.demo import load_demo
 from tracker.models import AuditEvent, BoardPack
 
 PAGE = "pages/board_report.py"
 BOARD, ADMIN, VIEWER = "board@demo.ac.uk", "admin@demo.ac.uk", "viewer@demo.ac.uk"
 
 
-@pytest.fixture(autouse=True)
-def _clear_streamlit_caches() -> Iterator[None]:
-    """Streamlit caches outlive an AppTest run; each test must see its own database."""
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("board_report") / "demo.db"
-    with Session(open_engine(f"sqlite:///{path}")) as s:
-        load_demo(session=s)
-    tracker.db.dispose_all()
-    return path
-
-
-@pytest.fixture
-def db(demo_file: Path, tmp_path: Path) -> str:
-    shutil.copy(demo_file, tmp_path / "demo.db")
-    return f"sqlite:///{tmp_path / 'demo.db'}"
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 def packs(url: str) -> list[BoardPack]:

@@ -17,7 +17,6 @@ import csv
 import io
 import re
 import sqlite3
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -272,11 +271,7 @@ def db(users_db: Path, tmp_path: Path) -> str:
     return f"sqlite:///{copy}"
 
 
-@pytest.fixture(autouse=True)
-def _clear_streamlit_caches() -> Iterator[None]:
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 @pytest.mark.parametrize(("i", "text", "held"), [(i, t, h) for i, (t, h) in enumerate(TEXTS)], ids=IDS)

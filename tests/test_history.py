@@ -10,10 +10,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-import tracker.db
 from tracker.auth import Actor, PermissionDenied, actor_for
 from tracker.db import open_engine
-from tracker.demo import DEMO_DIR, load_demo
+from tracker.demo import DEMO_DIR
 from tracker.history import issue_rows, list_uploads_for, template_for, upload_file, upload_issues
 from tracker.ingest.reader import read_workbook
 from tracker.loading import load_file
@@ -23,15 +22,6 @@ ADMIN, CAREERS, COP, VIEWER = "admin@demo.ac.uk", "careers.lead@demo.ac.uk", "co
 GOOD_D2 = b"Ref,As of,Status,Percent complete,Note\nD2,31/10/2020,On track,80,Back on plan\n"
 GOOD_D1 = b"Ref,As of,Status,Percent complete,Note\nD1,31/10/2020,Complete,100,Done\n"
 BAD_D2 = b"Ref,As of,Status\nD2,31/10/2020,Purple\n"
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("history") / "demo.db"
-    with Session(open_engine(f"sqlite:///{path}")) as s:
-        load_demo(session=s)
-    tracker.db.dispose_all()  # closes the database, so the file holds everything (no -wal file beside it)
-    return path
 
 
 @pytest.fixture

@@ -261,6 +261,10 @@ def test_demo_pack_charts_are_vector(demo_pack: Read) -> None:
     text = flat(demo_pack.text)
     assert NO_CHROMIUM not in text
     assert "6 actions: 2 on track, 1 delayed, 3 complete." in text  # a chart's summary, printed as its caption
+    # Text drawn inside the charts themselves (an axis title, the timeline's as-of line): each drawn chart took
+    # the place of the blank of its size that the pages were laid out with.
+    assert "Share of headcount (dotted lines: the 30% and 70% imbalance thresholds)" in text
+    assert "As of 31 Oct 2020" in text
 
 
 def test_demo_pack_charts_are_tagged_figures_with_alternative_text(demo_pack: Read, demo_engine: Engine) -> None:
@@ -530,3 +534,39 @@ def test_a_large_plan_is_set_compactly(tmp_path: Path) -> None:
     assert "Grouped by what changed" in text and "○ Not started → ● On track" in text
     assert "the timeline shows the 18 that need attention" in text
     assert "the chart of each action's evidence over time would run to 2 pages, so it is left out" in text
+
+
+@pytest.mark.parametrize(
+    ("svg", "expected"),
+    [
+        # style declarations become attributes, and win over an attribute of the same name
+        (
+            '<svg xmlns="http://www.w3.org/2000/svg"><rect fill="red" style="fill: rgb(1, 2, 3); Stroke-Width: 1px;"/>'
+            "</svg>",
+            {"fill": "rgb(1, 2, 3)", "stroke-width": "1px"},
+        ),
+        # url() values (plotly's patterns) keep their quotes; vendor-prefixed names are dropped, as WeasyPrint does
+        (
+            '<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill: url(\'#p-1\'); -webkit-x: 1;"/></svg>',
+            {"fill": "url('#p-1')"},
+        ),
+        # !important stays in the style attribute for WeasyPrint's own CSS parser
+        (
+            '<svg xmlns="http://www.w3.org/2000/svg"><rect style="opacity: 0.5 !important; fill: none"/></svg>',
+            {"fill": "none", "style": "opacity: 0.5 !important;"},
+        ),
+        # an SVG with a stylesheet is left alone: there a style attribute must also win over the sheet's rules
+        (
+            '<svg xmlns="http://www.w3.org/2000/svg"><style>rect { fill: red }</style><rect style="fill: blue"/></svg>',
+            {"style": "fill: blue"},
+        ),
+    ],
+)
+def test_chart_styles_become_attributes(svg: str, expected: dict[str, str]) -> None:
+    from xml.etree import ElementTree
+
+    from tracker.report.build import _styles_as_attributes
+
+    tree = _styles_as_attributes(ElementTree.fromstring(svg))
+    rect = next(el for el in tree.iter() if el.tag.endswith("rect"))
+    assert dict(rect.attrib) == expected

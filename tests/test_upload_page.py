@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import tomllib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -19,12 +17,11 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
-import tracker.db
 from tests.apputil import ROOT, open_app
 from tracker.auth import actor_for
 from tracker.config import Settings
 from tracker.db import open_engine
-from tracker.demo import DEMO_DIR, PLAN_FILE, load_demo
+from tracker.demo import DEMO_DIR, PLAN_FILE
 from tracker.history import template_for
 from tracker.ingest.base import UnreadableFile
 from tracker.ingest.reader import read_workbook
@@ -37,30 +34,7 @@ ADMIN, CAREERS, COP = "admin@demo.ac.uk", "careers.lead@demo.ac.uk", "cop.lead@d
 UPLOAD, UPLOADS = "pages/upload.py", "pages/uploads.py"
 
 
-@pytest.fixture(autouse=True)
-def _clear_streamlit_caches() -> Iterator[None]:
-    """Streamlit caches outlive an AppTest run; each test must see its own database."""
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("upload_page") / "demo.db"
-    with Session(open_engine(f"sqlite:///{path}")) as s:
-        load_demo(session=s)
-    tracker.db.dispose_all()  # closed, so the one file holds everything
-    return path
-
-
-@pytest.fixture
-def db(demo_file: Path, tmp_path: Path) -> str:
-    """A copy of the module's demo database for each test: tests that load files do not disturb others."""
-    shutil.copy(demo_file, tmp_path / "demo.db")
-    return f"sqlite:///{tmp_path / 'demo.db'}"
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 def updates_xlsx(progress: Sequence[list[Any]] = (), evidence: Sequence[list[Any]] = ()) -> bytes:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import plotly.io as pio
 import pytest
-import streamlit as st
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
@@ -25,14 +23,7 @@ PAGE = "pages/workforce.py"
 ENG = "Engineering Sciences"
 
 
-@pytest.fixture(autouse=True)
-def _clear_streamlit_caches() -> Iterator[None]:
-    """Streamlit caches outlive an AppTest run; each test must see its own database."""
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 def _app(monkeypatch: pytest.MonkeyPatch, url: str, **kw: Any) -> AppTest:

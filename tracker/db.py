@@ -206,6 +206,19 @@ def run_in_transaction(engine: Engine, fn: Callable[[Session], T], *, attempts: 
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def new_session(engine: Engine) -> Session:
+    """A session on `engine` for the caller to close, and to commit if it writes (tracker functions that write
+    commit their own work). The UI gets every session here, so sessions are made in this one module.
+
+    Example:
+        >>> from tracker.summary import data_version
+        >>> with new_session(open_engine("sqlite://")) as s:
+        ...     data_version(session=s)
+        0
+    """
+    return Session(engine)
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on any exception."""

@@ -162,6 +162,16 @@ def _fail(reason: str, *, sticky: bool) -> ChartsUnavailable:
     return ChartsUnavailable(message)
 
 
+def export_size(fig: go.Figure, *, width: int = WIDTH, height: int | None = None) -> tuple[int, int]:
+    """(width, height) in px that `to_svg` draws `fig` at: the SVG's own size, known before it is drawn.
+
+    Example:
+        >>> export_size(go.Figure(layout={"height": 300}))
+        (780, 300)
+    """
+    return int(width), int(height or fig.layout.height or 380)
+
+
 def to_svg(fig: go.Figure, *, width: int = WIDTH, height: int | None = None) -> str:
     """The figure as SVG text, drawn by kaleido in the process's one browser.
 
@@ -178,8 +188,8 @@ def to_svg(fig: go.Figure, *, width: int = WIDTH, height: int | None = None) -> 
         raise ChartsUnavailable(why)
     figure = go.Figure(fig)
     figure.update_layout(template=TEMPLATE)
-    h = int(height or figure.layout.height or 380)
-    opts = {"format": "svg", "width": int(width), "height": h}
+    w, h = export_size(figure, width=width, height=height)
+    opts = {"format": "svg", "width": w, "height": h}
     with _lock:
         first = not _started
         try:

@@ -146,14 +146,21 @@ def _london(ts: datetime) -> str:
 
 
 CHART_SCHEME = "tracker-chart:"
-CHART_WAIT = 180.0  # seconds WeasyPrint waits for one chart (export.to_svg has its own, shorter, time limits)
+CHART_WAIT = 180.0  # seconds the pack waits for one chart (export.to_svg has its own, shorter, time limits)
+
+
+class ChartsFailed(RuntimeError):
+    """A chart could not be drawn: the pack is laid out again with data tables in place of the charts."""
 
 
 class ChartDrawer:
-    """Draws the pack's charts as SVG in a background thread, in document order, while WeasyPrint parses and
-    styles the pages on the main thread; WeasyPrint fetches each chart (`tracker-chart:cN`) when it reaches
-    it, waiting only if that chart is not drawn yet. Any failure is remembered, and the pack is then laid out
-    again with data tables in place of the charts.
+    """Draws the pack's charts as SVG in a background thread, in document order, while WeasyPrint lays the pages
+    out, so the layout never waits for the browser.
+
+    WeasyPrint is handed a blank SVG of each chart's exact size when it builds the page boxes (`fetch`); once every
+    page is laid out and before anything is painted, `swap_in` waits for each drawn chart and puts it in place of
+    its blank (same size, so the layout holds). A failure is remembered and raised as ChartsFailed, and the pack
+    is then laid out again with data tables in place of the charts.
 
     Fetching anything but a chart is refused: the pack reads no file and no URL.
     """
@@ -161,14 +168,17 @@ class ChartDrawer:
     def __init__(self, content: PackContent, progress: Progress) -> None:
         from concurrent.futures import Future, ThreadPoolExecutor
 
+        from tracker.charts.export import export_size
+
         self.charts = content.all_charts()
         self.progress = progress
         self.failure = ""
-        self.fetched = 0
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker-pack-chart")
         self._futures: dict[str, Future[str]] = {}
+        self._sizes: dict[str, tuple[int, int]] = {}
         for i, ch in enumerate(self.charts, start=1):
             ch.src = f"{CHART_SCHEME}c{i}"
+            self._sizes[ch.src] = export_size(ch.chart.figure)
             self._futures[ch.src] = self._pool.submit(self._draw, i, ch)
 
     @staticmethod
@@ -178,24 +188,70 @@ class ChartDrawer:
         return accessible_svg(to_svg(ch.chart.figure), label=f"{ch.title}. {ch.summary}", ident=f"c{i}")
 
     def fetch(self, url: str) -> bytes:
-        """A chart's SVG for WeasyPrint, waiting for it if need be; ValueError for anything else."""
-        future = self._futures.get(url)
-        if future is None:
+        """A blank SVG the size of the chart at `url`, for WeasyPrint's layout; ValueError for anything else."""
+        size = self._sizes.get(url)
+        if size is None:
             raise ValueError(f"the board pack fetches nothing but its own charts, not {url[:80]!r}")
-        self.fetched += 1
-        self.progress(
-            f"Laying out the pages: chart {self.fetched} of {len(self.charts)}",
-            0.3 + 0.4 * self.fetched / max(len(self.charts), 1),
-        )
-        try:
-            svg = future.result(timeout=CHART_WAIT)
-        except Exception as exc:  # ChartsUnavailable, or a timeout: remembered, then laid out again as tables
-            self.failure = self.failure or str(exc) or type(exc).__name__
-            raise
-        return svg.encode("utf-8")
+        w, h = size
+        return f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}"/>'.encode()
+
+    def swap_in(self, document: Any) -> None:
+        """Put each drawn chart in place of its blank in the laid-out `document`, waiting for it if need be."""
+        from xml.etree import ElementTree
+
+        from weasyprint.formatting_structure.boxes import ReplacedBox
+        from weasyprint.images import SVGImage
+
+        # Every copy of a chart's box (layout copies boxes) shares one image object: replace its content once.
+        blanks: dict[str, Any] = {}
+        for page in document.pages:
+            for box in page._page_box.descendants():
+                if isinstance(box, ReplacedBox) and isinstance(box.replacement, SVGImage):
+                    url = getattr(box.replacement, "_base_url", None)
+                    if url in self._futures:
+                        blanks.setdefault(url, box.replacement)
+        for n, (url, future) in enumerate(self._futures.items(), start=1):
+            self.progress(f"Placing chart {n} of {len(self._futures)}", 0.55 + 0.2 * n / len(self._futures))
+            try:
+                svg = future.result(timeout=CHART_WAIT)
+                image = blanks[url]
+            except KeyError:
+                self.failure = "a chart could not be placed on its page"
+                raise ChartsFailed(self.failure) from None
+            except Exception as exc:  # ChartsUnavailable, or a timeout
+                self.failure = str(exc) or type(exc).__name__
+                raise ChartsFailed(self.failure) from exc
+            tree = _styles_as_attributes(ElementTree.fromstring(svg.encode("utf-8")))
+            # The same constructor WeasyPrint used for the blank, now with the drawn chart.
+            SVGImage.__init__(image, tree, url, image._url_fetcher, image._context)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _styles_as_attributes(tree: Any) -> Any:
+    """Move each element's `style="a: b; c: d"` into attributes `a="b" c="d"` (style winning over an attribute).
+
+    WeasyPrint applies an SVG's style attributes exactly so, after parsing each one as CSS while painting: plotly
+    gives nearly every element one, and parsing them was a large part of painting the pack's charts. An SVG with
+    a stylesheet of its own is left alone (there, a style attribute must also win over the stylesheet's rules).
+    """
+    if any(el.tag.rsplit("}", 1)[-1] == "style" and (el.text or "").strip() for el in tree.iter()):
+        return tree
+    for el in tree.iter():
+        style = el.attrib.pop("style", None)
+        if not style:
+            continue
+        for declaration in style.split(";"):
+            name, colon, value = declaration.partition(":")
+            name = name.strip().lower()
+            if not colon or not name or name.startswith("-"):  # WeasyPrint ignores these too
+                continue
+            if "!" in value:  # !important: left to WeasyPrint's CSS parser
+                el.set("style", f"{el.get('style', '')}{declaration.strip()};")
+            else:
+                el.set(name, value.strip())
+    return tree
 
 
 def _no_charts(content: PackContent, why: str) -> None:
@@ -248,11 +304,16 @@ def render_html(content: PackContent, *, author: str, author_full: str) -> str:
 
 
 def render_pdf(
-    html: str, *, charts: Callable[[str], bytes] | None = None, progress: Progress | None = None
+    html: str,
+    *,
+    charts: Callable[[str], bytes] | None = None,
+    before_paint: Callable[[Any], None] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[bytes, int]:
     """(PDF bytes, page count): WeasyPrint, A4 print stylesheet, tagged PDF/UA-1.
 
     The document fetches nothing but its charts, from `charts(url)` (SVG bytes): no file, no network.
+    `before_paint(document)` runs once the pages are laid out, before they are painted into the PDF.
 
     Example:
         >>> pdf, pages = render_pdf('<html lang="en-GB"><title>t</title><p>Hello</p></html>')  # doctest: +SKIP
@@ -271,6 +332,8 @@ def render_pdf(
     document = HTML(string=html, base_url=str(HERE), url_fetcher=ChartsOnly()).render(
         stylesheets=[CSS(filename=str(STYLESHEET))]
     )
+    if before_paint is not None:
+        before_paint(document)
     if progress is not None:
         progress(f"Writing the PDF ({len(document.pages)} pages)", 0.8)
     pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
@@ -377,12 +440,18 @@ def build_pack(
     report("Laying out the pages", 0.25)
     html = render_html(content, author=author, author_full=author_full)
     try:
-        pdf, pages = render_pdf(html, charts=drawer.fetch if drawer else None, progress=report)
-        if drawer is not None and drawer.failure:
+        try:
+            pdf, pages = render_pdf(
+                html,
+                charts=drawer.fetch if drawer else None,
+                before_paint=drawer.swap_in if drawer else None,
+                progress=report,
+            )
+        except ChartsFailed as exc:
             # A chart could not be drawn: lay the pack out again with every chart as its data table.
             report("Laying out the pages again, with tables for the charts", 0.75)
-            _no_charts(content, f"{drawer.failure}")
-            notes.append(drawer.failure)
+            _no_charts(content, f"{exc}")
+            notes.append(str(exc))
             html = render_html(content, author=author, author_full=author_full)
             pdf, pages = render_pdf(html, progress=report)
     finally:

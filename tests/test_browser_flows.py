@@ -408,6 +408,7 @@ def test_a_board_member_builds_the_pack_and_downloads_it(page: Page, site: Site,
     expect(page.locator(SUCCESS_BOX).first).to_contain_text("Built", timeout=120_000)
     success = page.locator(SUCCESS_BOX).first.inner_text()
     assert "with charts" in success, success
+    wait_until_drawn(page)  # the past-packs list below the download button, too
     screenshot(page, "flow-board-2-built")
     with page.expect_download() as info:
         main.get_by_role("button", name=re.compile("Download the pack")).click()

@@ -22,7 +22,6 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -164,8 +163,8 @@ class ChartDrawer:
 
     WeasyPrint is handed a blank SVG of each chart's exact size when it builds the page boxes (`fetch`); once every
     page is laid out and before anything is painted, `swap_in` waits for each drawn chart and puts it in place of
-    its blank (same size, so the layout holds). A failure is remembered and raised as ChartsFailed, and the pack
-    is then laid out again with data tables in place of the charts.
+    its blank (same size, so the layout holds). A failure is raised as ChartsFailed, and the pack is then laid
+    out again with data tables in place of the charts.
 
     Fetching anything but a chart is refused: the pack reads no file and no URL.
     """
@@ -175,13 +174,11 @@ class ChartDrawer:
 
         from tracker.charts.export import export_size
 
-        self.charts = content.all_charts()
         self.progress = progress
-        self.failure = ""
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker-pack-chart")
         self._futures: dict[str, Future[str]] = {}
         self._sizes: dict[str, tuple[int, int]] = {}
-        for i, ch in enumerate(self.charts, start=1):
+        for i, ch in enumerate(content.all_charts(), start=1):
             ch.src = f"{CHART_SCHEME}c{i}"
             self._sizes[ch.src] = export_size(ch.chart.figure)
             self._futures[ch.src] = self._pool.submit(self._draw, i, ch)
@@ -221,11 +218,9 @@ class ChartDrawer:
                 svg = future.result(timeout=CHART_WAIT)
                 image = blanks[url]
             except KeyError:
-                self.failure = "a chart could not be placed on its page"
-                raise ChartsFailed(self.failure) from None
+                raise ChartsFailed("a chart could not be placed on its page") from None
             except Exception as exc:  # ChartsUnavailable, or a timeout
-                self.failure = str(exc) or type(exc).__name__
-                raise ChartsFailed(self.failure) from exc
+                raise ChartsFailed(str(exc) or type(exc).__name__) from exc
             tree = _styles_as_attributes(ElementTree.fromstring(svg.encode("utf-8")))
             # The same constructor WeasyPrint used for the blank, now with the drawn chart.
             SVGImage.__init__(image, tree, url, image._url_fetcher, image._context)
@@ -322,7 +317,7 @@ def render_html(content: PackContent, *, author: str, author_full: str) -> str:
     )
 
 
-@contextmanager
+@contextlib.contextmanager
 def _cycle_collector_paused() -> Iterator[None]:
     """Pause Python's cycle collector while WeasyPrint works.
 
@@ -476,6 +471,7 @@ def build_pack(
 
     report("Laying out the pages", 0.25)
     html = render_html(content, author=author, author_full=author_full)
+    has_charts = drawer is not None
     try:
         try:
             pdf, pages = render_pdf(
@@ -487,6 +483,7 @@ def build_pack(
         except ChartsFailed as exc:
             # A chart could not be drawn: lay the pack out again with every chart as its data table.
             report("Laying out the pages again, with tables for the charts", 0.75)
+            has_charts = False
             _no_charts(content, f"{exc}")
             notes.append(str(exc))
             html = render_html(content, author=author, author_full=author_full)
@@ -494,7 +491,6 @@ def build_pack(
     finally:
         if drawer is not None:
             drawer.close()
-    has_charts = drawer is not None and not drawer.failure
 
     report("Keeping the pack", 0.96)
     digest = hashlib.sha256(pdf).hexdigest()

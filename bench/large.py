@@ -51,7 +51,7 @@ from sqlmodel import Session, SQLModel  # noqa: E402
 
 from tracker.db import make_engine, migrate  # noqa: E402
 from tracker.ingest.cells import add_months  # noqa: E402
-from tracker.loading import ACTION_FIELDS  # noqa: E402
+from tracker.load import ACTION_FIELDS  # noqa: E402
 from tracker.models import (  # noqa: E402
     PILLARS,
     Action,
@@ -694,7 +694,7 @@ def _fill(session: Session, rng: random.Random, scale: float) -> dict[str, Any]:
 
 
 def _before(a: dict[str, Any]) -> dict[str, Any]:
-    """The before-image a plan re-import keeps (tracker.loading._snapshot's shape)."""
+    """The before-image a plan re-import keeps (tracker.load._snapshot's shape)."""
     return {k: (a[k].isoformat() if isinstance(a[k], date) else a[k]) for k in ACTION_FIELDS}
 
 

@@ -27,7 +27,7 @@ from tracker.history import (
     template_for,
 )
 from tracker.ingest.base import UnreadableFile
-from tracker.loading import LoadOutcome, load_file
+from tracker.load import LoadOutcome, load_file
 from tracker.templates import plan_template, workforce_template
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

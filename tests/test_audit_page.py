@@ -21,7 +21,7 @@ from tracker.auth import SYSTEM, Actor, PermissionDenied, actor_for
 from tracker.db import make_engine, migrate, open_engine
 from tracker.demo import load_demo
 from tracker.exports import to_csv
-from tracker.loading import load_file
+from tracker.load import load_file
 from tracker.models import AuditEvent
 from tracker.users import add_user
 

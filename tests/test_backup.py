@@ -25,7 +25,7 @@ from tracker.auth import SYSTEM
 from tracker.backup import server_major, table_digests, tool_major
 from tracker.db import dispose_all, make_engine, migrate
 from tracker.demo import load_demo
-from tracker.loading import load_file
+from tracker.load import load_file
 
 HR = b"As at,Faculty,Sex,FTE\r\n31/01/2021,Engineering,F,1\r\n31/01/2021,Engineering,M,0.5\r\n"
 EXPECTED_TABLES = {"plan", "action", "progressupdate", "evidence", "upload", "user", "auditevent", "alembic_version"}

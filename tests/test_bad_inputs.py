@@ -34,7 +34,7 @@ from tracker.config import load_settings
 from tracker.db import open_engine
 from tracker.ingest.base import UnreadableFile
 from tracker.ingest.reader import read_workbook
-from tracker.loading import load_file
+from tracker.load import load_file
 from tracker.models import Action
 
 BAD = ROOT / "tests" / "data" / "bad"

@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 
 import tracker.db
 from tracker.demo import PLAN_FILE, load_demo
-from tracker.loading import load_file
+from tracker.load import load_file
 from tracker.models import Action, Evidence
 from tracker.views.changes import changes_view, group_rounds, meeting_dates, preset_windows, status_text
 

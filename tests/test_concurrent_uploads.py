@@ -30,7 +30,7 @@ from sqlmodel import Session, col
 from tracker.db import MIGRATIONS, is_transient, lock_for_write, make_engine, open_engine, run_in_transaction
 from tracker.demo import PLAN_FILE
 from tracker.ingest.updates import EVIDENCE_COLUMNS, MEASURE_COLUMNS, PROGRESS_COLUMNS
-from tracker.loading import LoadOutcome, load_file
+from tracker.load import LoadOutcome, load_file
 from tracker.models import (
     Action,
     AuditEvent,

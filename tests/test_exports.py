@@ -36,7 +36,7 @@ from tracker.exports import FORMULA_TRIGGERS, append_row, safe_cell, to_csv, to_
 from tracker.history import template_for
 from tracker.ingest.reader import read_workbook, unguard
 from tracker.ingest.updates import EVIDENCE_COLUMNS, MEASURE_COLUMNS, PROGRESS_COLUMNS
-from tracker.loading import load_file
+from tracker.load import load_file
 from tracker.templates import updates_template
 
 OCT = datetime(2020, 10, 20)

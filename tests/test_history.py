@@ -15,7 +15,7 @@ from tracker.db import open_engine
 from tracker.demo import DEMO_DIR
 from tracker.history import issue_rows, list_uploads_for, template_for, upload_file, upload_issues
 from tracker.ingest.reader import read_workbook
-from tracker.loading import load_file
+from tracker.load import load_file
 from tracker.models import Upload
 
 ADMIN, CAREERS, COP, VIEWER = "admin@demo.ac.uk", "careers.lead@demo.ac.uk", "cop.lead@demo.ac.uk", "viewer@demo.ac.uk"

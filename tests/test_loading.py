@@ -15,7 +15,7 @@ from tracker.demo import DEMO_USERS, demo_files, load_demo
 from tracker.ingest.base import UnreadableFile
 from tracker.ingest.reader import read_workbook
 from tracker.ingest.updates import EVIDENCE_COLUMNS, MEASURE_COLUMNS, PROGRESS_COLUMNS
-from tracker.loading import current_plan, detect_kind, load_file
+from tracker.load import detect_kind, load_file
 from tracker.models import (
     ROLES,
     Action,
@@ -30,6 +30,7 @@ from tracker.models import (
     UserAction,
     WorkforceRecord,
 )
+from tracker.plans import current_plan
 from tracker.users import list_users
 
 MakeXlsx = Callable[[dict[str, list[list[Any]]]], bytes]

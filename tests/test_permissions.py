@@ -22,7 +22,7 @@ from tracker import audit, queries
 from tracker.auth import OPERATIONS, ROLE_CAN, SYSTEM, WHAT, Actor, PermissionDenied, actor_for, require, sign_in
 from tracker.demo import DEMO_USERS, load_demo
 from tracker.ingest.updates import EVIDENCE_COLUMNS, PROGRESS_COLUMNS
-from tracker.loading import LoadOutcome, load_file
+from tracker.load import LoadOutcome, load_file
 from tracker.models import (
     Action,
     ActionRevision,

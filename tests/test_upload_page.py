@@ -26,7 +26,7 @@ from tracker.history import template_for
 from tracker.ingest.base import UnreadableFile
 from tracker.ingest.reader import read_workbook
 from tracker.ingest.updates import EVIDENCE_COLUMNS, PROGRESS_COLUMNS
-from tracker.loading import load_file
+from tracker.load import load_file
 from tracker.models import Evidence, ProgressUpdate, Upload
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -33,7 +33,7 @@ from tracker.db import dispose_all, open_engine
 from tracker.demo import set_demo_passwords
 from tracker.exports import to_csv, to_table
 from tracker.ingest.base import UnreadableFile
-from tracker.loading import KINDS, load_file
+from tracker.load import KINDS, load_file
 from tracker.models import ROLES, Plan
 from tracker.templates import TEMPLATES
 from tracker.users import UserError, add_user, list_users, remove_user, set_password

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from tracker.config import ROOT
-from tracker.loading import LoadOutcome, load_file
+from tracker.load import LoadOutcome, load_file
 from tracker.users import add_user, set_password
 
 PLAN_FILE = ROOT / "plan" / "ucl_2018_action_plan.xlsx"

@@ -6,7 +6,7 @@ Everyone sees their own uploads; an administrator sees everybody's and can downl
 
 Example:
     >>> from tracker.db import open_engine
-    >>> from tracker.loading import load_file
+    >>> from tracker.load import load_file
     >>> admin, lead = Actor("admin@uni.ac.uk", "admin"), Actor("lead@uni.ac.uk", "lead", frozenset({"D1"}))
     >>> with Session(open_engine("sqlite://")) as s:
     ...     out = load_file(b"Theme,Activity,Who\\nValue,Annual awards,OD\\n", filename="p.csv", session=s,
@@ -29,7 +29,7 @@ from sqlmodel import Session, col
 from tracker.auth import ROLE_CAN, Actor, PermissionDenied
 from tracker.charts.plan import status_label
 from tracker.ingest.base import Issue
-from tracker.loading import _KIND_OPERATION, KINDS
+from tracker.load import KIND_OPERATION, KINDS
 from tracker.models import Upload
 
 KIND_LABELS = {
@@ -43,7 +43,7 @@ OUTCOME_LABELS = {
     "duplicate": "✔ Already loaded (nothing changed)",
     "unreadable": "✕ Unreadable",
 }
-# change code (tracker.loading.planned_changes) → (singular, plural) words for the preview
+# change code (tracker.load.planned_changes) → (singular, plural) words for the preview
 CHANGE_WORDS: dict[str, tuple[str, str]] = {
     "status": ("status change", "status changes"),
     "progress": ("progress update", "progress updates"),
@@ -68,7 +68,7 @@ def kinds_for(actor: Actor) -> list[str]:
         >>> kinds_for(Actor("v@uni.ac.uk", "viewer"))
         []
     """
-    return [k for k in KINDS if actor.can(_KIND_OPERATION[k])]
+    return [k for k in KINDS if actor.can(KIND_OPERATION[k])]
 
 
 def template_for(*, session: Session, actor: Actor) -> tuple[str, bytes]:

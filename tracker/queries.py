@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from tracker.loading import current_plan
 from tracker.models import (
     PILLARS,
     Action,
@@ -28,6 +27,7 @@ from tracker.models import (
     Upload,
     WorkforceRecord,
 )
+from tracker.plans import current_plan
 
 
 def _plan_id(session: Session, plan_id: int | None) -> int | None:

@@ -11,16 +11,15 @@ Example:
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from tracker import queries
-from tracker.ingest.cells import add_months
-from tracker.loading import current_plan
 from tracker.models import STATUSES, Upload, WorkforceRecord
+from tracker.plans import current_plan, plan_end
 
 
 def data_version(*, session: Session) -> int:
@@ -47,7 +46,7 @@ def plan_info(*, session: Session) -> dict[str, Any] | None:
     plan = current_plan(session=session)
     if plan is None:
         return None
-    end = add_months(plan.start_date, plan.months) - timedelta(days=1)
+    end = plan_end(plan)
     return {
         "id": plan.id,
         "institution": plan.institution,
@@ -65,7 +64,7 @@ def headline(*, session: Session, today: date | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"plan": None, "actions": 0, "by_status": dict.fromkeys(STATUSES, 0)}
     if plan is None:
         return out
-    end = add_months(plan.start_date, plan.months) - timedelta(days=1)
+    end = plan_end(plan)
     actions = queries.list_actions(session=session, plan_id=plan.id, include_withdrawn=False, as_of=today)
     counts = Counter(a["status"] for a in actions)
     span = (end - plan.start_date).days or 1

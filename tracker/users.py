@@ -18,8 +18,8 @@ from sqlmodel import Session, col
 
 from tracker import audit
 from tracker.auth import SYSTEM, Actor, check_password_strength, hash_password, new_password
-from tracker.loading import current_plan
 from tracker.models import ROLES, Action, User, UserAction
+from tracker.plans import current_plan
 
 
 class UserError(ValueError):

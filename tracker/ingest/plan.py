@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date
 
 from tracker.ingest.base import LoadResult
 from tracker.ingest.cells import (
@@ -34,6 +34,7 @@ from tracker.ingest.cells import (
 )
 from tracker.ingest.reader import Cell, Sheet, Workbook
 from tracker.models import ActionCreate
+from tracker.plans import window_end
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "ref": (
@@ -227,7 +228,7 @@ def load_plan(
             "warning",
         )
     months = int(str(info.get("months") or 24))
-    end = add_months(start, months) - timedelta(days=1)
+    end = window_end(start, months)
     result.meta.update(
         institution=info.get("institution", ""),
         title=info.get("title", "Technician Commitment action plan"),

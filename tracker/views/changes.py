@@ -29,7 +29,7 @@ from tracker.charts import STATUS_STYLE, Chart, listing, plural
 from tracker.charts.changes import status_movement
 from tracker.disclosure import SUPPRESSED, percent, round5
 from tracker.ingest.cells import add_months
-from tracker.loading import ACTION_FIELDS, current_plan
+from tracker.load import ACTION_FIELDS
 from tracker.models import (
     Action,
     ActionRevision,
@@ -40,6 +40,7 @@ from tracker.models import (
     Upload,
     WorkforceRecord,
 )
+from tracker.plans import current_plan
 
 # Leads date their updates over a few days before a meeting: as-of dates no more than ROUND_GAP_DAYS apart
 # (and no more than ROUND_SPAN_DAYS from the first) are one round, dated by its last update.

@@ -1,0 +1,333 @@
+"""Loading a file into the database: read, detect, validate, then write all of it or none of it.
+
+Every attempt is recorded as an `Upload` (who, when, kind, counts, outcome, issues, and the bytes), so
+nothing a user sent is lost. `load_file` owns the transaction: the data and its upload record commit
+together; a rejected or unreadable file commits only its upload record.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, col
+
+from tracker import audit
+from tracker.auth import SYSTEM, Actor
+from tracker.config import Settings, get_settings
+from tracker.db import is_transient, lock_for_write
+from tracker.ingest.base import LoadResult, UnreadableFile
+from tracker.ingest.plan import load_plan
+from tracker.ingest.reader import read_bytes, read_workbook
+from tracker.ingest.updates import ActionInfo, PlanContext, load_updates
+from tracker.ingest.workforce import load_workforce
+from tracker.load.detect import detect_kind
+from tracker.load.preview import count_changes, describe_counts, planned_changes, plural
+from tracker.load.write import record_upload, write_plan, write_updates, write_workforce
+from tracker.models import (
+    LOADED_ONCE,
+    Action,
+    Evidence,
+    Plan,
+    Upload,
+)
+from tracker.plans import current_plan, plan_end
+
+KINDS = ("plan", "updates", "workforce")
+
+
+@dataclass
+class LoadOutcome:
+    """What happened to one file: `outcome` is loaded, rejected, duplicate or unreadable."""
+
+    outcome: str
+    kind: str
+    filename: str
+    upload_id: int | None = None
+    result: LoadResult | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    message: str = ""
+    # What the file writes (or, on a dry run, would write): change, target, before, after, detail.
+    changes: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("loaded", "duplicate", "ready")
+
+
+def load_file(
+    source: str | Path | bytes | BinaryIO,
+    *,
+    session: Session,
+    actor: Actor = SYSTEM,
+    dry_run: bool = False,
+    filename: str | None = None,
+    kind: str | None = None,
+    uploaded_by: str = "",
+    plan_start: date | None = None,
+    as_of: date | None = None,
+    mapping: Mapping[str, str] | None = None,
+    settings: Settings | None = None,
+    today: date | None = None,
+) -> LoadOutcome:
+    """Read, check permission, validate and (only if there are no errors) write one file; record the attempt.
+
+    `actor` is who is loading it (the command line without --as acts as `SYSTEM`, an administrator): plans and
+    workforce extracts need an administrator, updates a lead (for their own actions only) or an administrator.
+    With `dry_run`, a valid file is not written: the outcome is "ready" and `changes` lists exactly what
+    loading it would write, for the user to confirm. Raises UnreadableFile (after recording it) when the file
+    cannot be read at all, and PermissionDenied (after logging it) when the actor's role may not load the kind.
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     out = load_file(b"Ref,As of,Status\\nD1,01/02/2019,Green\\n", filename="u.csv", session=s)
+        >>> out.outcome, [i.code for i in out.result.issues]
+        ('rejected', ['no_plan'])
+    """
+    settings = settings or get_settings()
+    uploaded_by = uploaded_by or (actor.email if actor is not SYSTEM else "")
+    if not actor.can("load_updates"):  # viewers and board members load nothing: refuse before reading
+        shown = filename or (Path(source).name if isinstance(source, str | Path) else "upload")
+        audit.require_logged(session, actor, KIND_OPERATION.get(kind or "", "load_updates"), shown)
+    data, name = read_bytes(source, filename)  # once: a stream cannot be read again on a retry
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            return _load_once(
+                data,
+                name,
+                session=session,
+                actor=actor,
+                dry_run=dry_run,
+                kind=kind,
+                uploaded_by=uploaded_by,
+                plan_start=plan_start,
+                as_of=as_of,
+                mapping=mapping,
+                settings=settings,
+                today=today,
+            )
+        except DBAPIError as exc:
+            session.rollback()
+            if attempt == WRITE_ATTEMPTS or not retriable(exc):
+                raise
+            # Another upload holds the write lock (SQLite), or won a race (PostgreSQL, or the same bytes sent
+            # twice at once): start again from the top, after a jittered, growing pause.
+            time.sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.5))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# How often a load whose write collided with another is started again before the error reaches the user.
+WRITE_ATTEMPTS = 8
+
+
+def retriable(exc: DBAPIError) -> bool:
+    """True when `exc` is a write collision that succeeds if tried again (never a problem with the file).
+
+    Example:
+        >>> import sqlite3
+        >>> from sqlalchemy.exc import IntegrityError, OperationalError
+        >>> retriable(OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked")))
+        True
+        >>> retriable(IntegrityError("INSERT", {}, sqlite3.IntegrityError("UNIQUE constraint failed: user.email")))
+        False
+    """
+    if is_transient(exc):
+        return True
+    # The same bytes loaded by someone else a moment ago: the next try finds them and says "already loaded".
+    text = str(exc.orig)
+    return LOADED_ONCE in text or "UNIQUE constraint failed: upload.sha256" in text
+
+
+def _load_once(
+    data: bytes,
+    name: str,
+    *,
+    session: Session,
+    actor: Actor,
+    dry_run: bool,
+    kind: str | None,
+    uploaded_by: str,
+    plan_start: date | None,
+    as_of: date | None,
+    mapping: Mapping[str, str] | None,
+    settings: Settings,
+    today: date | None,
+) -> LoadOutcome:
+    """One attempt at `load_file` on bytes already read."""
+    try:
+        wb = read_workbook(data, filename=name, settings=settings)
+    except UnreadableFile as exc:
+        up = record_upload(session, data, name, kind or "", uploaded_by, "unreadable", exc.message, settings=settings)
+        audit.record(session, actor, "upload_unreadable", name, detail=exc.message, upload_id=up.id)
+        session.commit()
+        raise
+
+    kind = kind or detect_kind(wb)
+    if kind in KINDS:
+        check_kind(session, actor, name, kind)
+    if not dry_run:
+        # Loads take turns from here to their commit, so what is checked below (already loaded? which measures
+        # and snapshots exist?) still holds when it is written, whatever other uploads run at the same moment.
+        lock_for_write(session)
+    first = session.exec(  # type: ignore[call-overload]
+        select(Upload.id, Upload.kind)  # type: ignore[call-overload]
+        .where(Upload.sha256 == wb.sha256, Upload.outcome == "loaded")
+        .limit(1)
+    ).first()
+    if first is not None:
+        dup, kind = first[0], kind or first[1] or ""
+        up = record_upload(
+            session,
+            b"",
+            name,
+            kind,
+            uploaded_by,
+            "duplicate",
+            f"already loaded as upload {dup}: nothing changed",
+            sha=wb.sha256,
+            duplicate_of=dup,
+            settings=settings,
+            size=len(data),
+        )
+        audit.record(session, actor, "upload_duplicate", name, detail=up.message, upload_id=up.id)
+        session.commit()
+        return LoadOutcome("duplicate", kind, name, up.id, message=up.message)
+
+    result: LoadResult
+    plan = current_plan(session=session)
+    if kind not in KINDS:
+        result = LoadResult(kind="", filename=name)
+        result.add(
+            wb.sheets[0].name,
+            None,
+            None,
+            None,
+            "unknown_kind",
+            "cannot tell whether this is an action plan, an update or a workforce extract; "
+            "say which with --kind plan|updates|workforce",
+        )
+    elif kind == "plan":
+        result = load_plan(wb, plan_start=plan_start, default_start=plan.start_date if plan else None, mapping=mapping)
+    elif kind == "updates":
+        if plan is None:
+            result = LoadResult(kind=kind, filename=name)
+            result.add(
+                wb.sheets[0].name,
+                None,
+                None,
+                None,
+                "no_plan",
+                "there is no action plan yet: load the plan before its updates",
+            )
+        else:
+            context = plan_context(session, plan)
+            if actor.role == "lead":
+                context.allowed = actor.owns
+            result = load_updates(wb, plan=context, uploaded_by=uploaded_by, today=today)
+    else:
+        result = load_workforce(wb, as_of=as_of)
+
+    if not result.valid:
+        up = record_upload(
+            session,
+            data,
+            name,
+            kind or "",
+            uploaded_by,
+            "rejected",
+            f"{plural(len(result.errors), 'problem')} found: nothing was written",
+            sha=wb.sha256,
+            issues=result,
+            settings=settings,
+            plan_id=plan.id if plan else None,
+        )
+        audit.record(session, actor, "upload_rejected", name, detail=up.message, upload_id=up.id)
+        session.commit()
+        return LoadOutcome("rejected", kind or "", name, up.id, result, message=up.message)
+
+    changes = planned_changes(session, kind or "", result, plan)
+    if dry_run:
+        counts = count_changes(changes)
+        message = describe_counts(counts) or "no changes"
+        return LoadOutcome("ready", kind or "", name, None, result, counts, message, changes)
+
+    try:
+        up = record_upload(
+            session, data, name, kind or "", uploaded_by, "loaded", "", sha=wb.sha256, issues=result, settings=settings
+        )
+        assert up.id is not None
+        if kind == "plan":
+            counts = write_plan(session, result, up)
+        elif kind == "updates":
+            assert plan is not None
+            counts = write_updates(session, result, plan, up.id)
+        else:
+            counts = write_workforce(session, result, up.id)
+        up.rows_accepted = sum(v for k, v in counts.items() if k not in ("unchanged", "snapshots", "input_rows"))
+        up.message = describe_counts(counts)
+        session.add(up)
+        audit.record(session, actor, f"load_{kind}", name, detail=up.message, upload_id=up.id)
+        for c in changes:
+            audit.record(
+                session,
+                actor,
+                c["change"],
+                c["target"],
+                before=c["before"],
+                after=c["after"],
+                detail=c["detail"],
+                upload_id=up.id,
+            )
+        session.commit()
+    except Exception as exc:
+        session.rollback()
+        if isinstance(exc, DBAPIError) and retriable(exc):
+            raise  # load_file tries again: nothing to record yet
+        record_upload(
+            session,
+            data,
+            name,
+            kind or "",
+            uploaded_by,
+            "rejected",
+            "the write failed and was undone",
+            sha=wb.sha256,
+            settings=settings,
+        )
+        session.commit()
+        raise
+    return LoadOutcome("loaded", kind or "", name, up.id, result, counts, up.message, changes)
+
+
+KIND_OPERATION = {"plan": "load_plan", "updates": "load_updates", "workforce": "load_workforce"}
+
+
+def check_kind(session: Session, actor: Actor, name: str, kind: str) -> None:
+    audit.require_logged(session, actor, KIND_OPERATION[kind], name)  # logged: a security event
+
+
+def plan_context(session: Session, plan: Plan) -> PlanContext:
+    acts = session.exec(  # type: ignore[call-overload]
+        select(col(Action.ref), col(Action.pillars), col(Action.withdrawn)).where(col(Action.plan_id) == plan.id)
+    ).all()
+    ev = session.exec(  # type: ignore[call-overload]
+        select(col(Evidence.id), col(Action.ref), col(Evidence.supersedes_id))
+        .join(Action, col(Evidence.action_id) == col(Action.id))
+        .where(col(Action.plan_id) == plan.id)
+    ).all()
+    end = plan_end(plan)
+    return PlanContext(
+        start=plan.start_date,
+        end=end,
+        actions={r: ActionInfo(p, w) for r, p, w in acts},
+        evidence_refs={i: r for i, r, _ in ev},
+        corrected={sup: i for i, _, sup in ev if sup is not None},
+    )

@@ -33,7 +33,8 @@ from tracker.db import dispose_all, open_engine
 from tracker.demo import set_demo_passwords
 from tracker.exports import to_csv, to_table
 from tracker.ingest.base import UnreadableFile
-from tracker.load import KINDS, load_file
+from tracker.ingest.plan import FIELD_HELP as PLAN_FIELDS
+from tracker.load import KINDS, PlanOptions, describe_actions, describe_reading, load_file
 from tracker.models import ROLES, Plan
 from tracker.templates import TEMPLATES
 from tracker.users import UserError, add_user, list_users, remove_user, set_password
@@ -67,10 +68,18 @@ def _db_url(s: str) -> str:
 
 
 def _mapping(s: str) -> tuple[str, str]:
+    fields = ", ".join(PLAN_FIELDS)
     if "=" not in s:
-        raise argparse.ArgumentTypeError(f"'{s}' should be FIELD=HEADER, e.g. activity='Our actions'")
+        raise argparse.ArgumentTypeError(
+            f"'{s}' should be FIELD=HEADER, e.g. activity='Our actions' (fields: {fields})"
+        )
     k, v = s.split("=", 1)
-    return k.strip().lower(), v.strip()
+    key = {f.lower(): f for f in PLAN_FIELDS}.get(k.strip().lower())
+    if key is None:
+        raise argparse.ArgumentTypeError(f"'{k.strip()}' is not a field: use one of {fields}")
+    if not v.strip():
+        raise argparse.ArgumentTypeError(f"'{s}' names no header: FIELD=HEADER, e.g. activity='Our actions'")
+    return key, v.strip()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,12 +108,29 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--plan-start", type=_month, metavar="YYYY-MM", help="the plan's first month")
     load.add_argument("--as-of", type=_day, metavar="YYYY-MM-DD", help="a workforce extract's snapshot date")
     load.add_argument(
+        "--months", type=int, choices=(12, 24, 36, 48), help="the plan's length (default: from its title, else 24)"
+    )
+    load.add_argument(
         "--map",
         type=_mapping,
         action="append",
         default=[],
         metavar="FIELD=HEADER",
-        help="map a plan column by hand, e.g. --map activity='What we will do' (repeatable)",
+        help="map a plan column by hand, e.g. --map activity='What we will do' (repeatable; HEADER as written in the "
+        "file, or '(column B)' for a column with no header). FIELD is one of: "
+        + "; ".join(f"{f} ({h})" for f, h in PLAN_FIELDS.items()),
+    )
+    load.add_argument(
+        "--header-row", type=int, metavar="N", help="the plan's header row as Excel numbers it (default: found)"
+    )
+    load.add_argument("--sheet", metavar="NAME", help="the sheet holding the plan (default: found)")
+    load.add_argument(
+        "--dry-run", action="store_true", help="show how the file is read (the mapping and the rows) and write nothing"
+    )
+    load.add_argument(
+        "--allow-withdraw",
+        action="store_true",
+        help="let a plan re-import withdraw more than half of the current plan's actions",
     )
 
     show = sub.add_parser("show", help="list what is held")
@@ -299,25 +325,45 @@ def _users(args: argparse.Namespace, session: Session, actor: Actor) -> int:
 
 
 def _load(args: argparse.Namespace, session: Session, actor: Actor) -> int:
+    options = PlanOptions(
+        start=args.plan_start,
+        months=args.months,
+        mapping=dict(args.map) or None,
+        header_row=args.header_row,
+        sheet=args.sheet,
+        allow_withdraw=args.allow_withdraw,
+    )
     try:
         out = load_file(
             args.file,
             session=session,
             actor=actor,
             kind=args.kind,
-            plan_start=args.plan_start,
             as_of=args.as_of,
-            mapping=dict(args.map) or None,
+            plan=options,
+            dry_run=args.dry_run,
         )
     except UnreadableFile as exc:
         print(f"{exc.filename}: cannot read: {exc.message}", file=sys.stderr)
         return 2
     if out.result:
+        if out.kind == "plan" and "reading" in out.result.meta:
+            for line in describe_reading(out.result):
+                print(line)
         for line in out.result.issue_lines():
             print(line, file=sys.stderr if out.outcome == "rejected" else sys.stdout)
     if out.outcome == "rejected":
         print(f"{out.filename}: {out.message}", file=sys.stderr)
+        codes = {i.code for i in out.result.errors} if out.result else set()
+        if codes & {"no_plan_start", "unrecognised_layout"}:
+            return 2  # the file is fine: the command needs --plan-start or --map
         return 1
+    if out.outcome == "ready":
+        print(f"{out.filename}: read as {out.kind}; would write: {out.message} (nothing written: --dry-run)")
+        if out.kind == "plan" and out.result:
+            for line in describe_actions(out.result):
+                print(line)
+        return 0
     if out.outcome == "duplicate":
         print(f"{out.filename}: {out.message}")
         return 0

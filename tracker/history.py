@@ -29,6 +29,8 @@ from sqlmodel import Session, col
 from tracker.auth import ROLE_CAN, Actor, PermissionDenied
 from tracker.charts.plan import status_label
 from tracker.ingest.base import Issue
+from tracker.ingest.cells import col_letter
+from tracker.ingest.columns import column_labels
 from tracker.load import KIND_OPERATION, KINDS
 from tracker.models import Upload
 
@@ -315,3 +317,73 @@ def follow_ups(kind: str, changes: Sequence[Mapping[str, str]], *, limit: int = 
     if len(refs) > limit:
         out.append({"page": "action_plan", "label": f"See all {len(refs)} actions on the action plan", "params": {}})
     return out
+
+
+# --- the mapping step of a plan upload ------------------------------------------------------------------
+
+PREVIEW_COLUMNS = ("Ref", "Theme", "Activity", "Pillars", "Owners", "Start", "Due", "Promised evidence")
+
+
+def preview_rows(actions: Iterable[Any]) -> list[dict[str, str]]:
+    """The actions a plan file would store (tracker.load.plan_preview) as table rows of text: pillars as letters
+    with commas, dates as 1 Nov 2018 ('' when none).
+
+    Example:
+        >>> from tracker.load import ActionPreview
+        >>> preview_rows([ActionPreview("D1", "Develop", "Run a survey", "VC", "HR; OD", date(2018, 11, 1),
+        ...                             date(2020, 10, 31), "survey report")])  # doctest: +NORMALIZE_WHITESPACE
+        [{'Ref': 'D1', 'Theme': 'Develop', 'Activity': 'Run a survey', 'Pillars': 'V, C', 'Owners': 'HR; OD',
+          'Start': '1 Nov 2018', 'Due': '31 Oct 2020', 'Promised evidence': 'survey report'}]
+    """
+
+    def day(d: date | None) -> str:
+        return f"{d.day} {d:%b %Y}" if d else ""
+
+    return [
+        {
+            "Ref": a.ref,
+            "Theme": a.theme,
+            "Activity": " ".join(a.activity.split()),
+            "Pillars": ", ".join(a.pillars),
+            "Owners": a.owners,
+            "Start": day(a.start),
+            "Due": day(a.due),
+            "Promised evidence": a.evidence,
+        }
+        for a in actions
+    ]
+
+
+def header_guess(rows: Sequence[Sequence[Any]], *, scan: int = 30) -> int:
+    """The row (as Excel numbers it) most likely to be a table's header when the reader found none: the first of
+    the first `scan` rows with two or more text cells, else 1.
+
+    Example:
+        >>> header_guess([["Our action plan"], [], ["What we do", "Who", None]])
+        3
+    """
+    for i, row in enumerate(rows[:scan]):
+        if sum(1 for c in row if isinstance(c, str) and c.strip()) >= 2:
+            return i + 1
+    return 1
+
+
+def raw_columns(rows: Sequence[Sequence[Any]], header_row: int, *, look: int = 50) -> list[tuple[int, str, str]]:
+    """(index, letter, label) of each column under header row `header_row` (as Excel numbers it): labels as the
+    plan reader gives them ('(column B)' when unheaded), up to the last column with a header or a value in the
+    `look` rows below.
+
+    Example:
+        >>> raw_columns([["Title"], ["What we do", None, "Who"], ["Survey", "x", "HR", None]], 2)
+        [(0, 'A', 'What we do'), (1, 'B', '(column B)'), (2, 'C', 'Who')]
+    """
+    if not 1 <= header_row <= len(rows):
+        return []
+    block = rows[header_row - 1 : header_row - 1 + look]
+    width = max(
+        (max((j + 1 for j, c in enumerate(r) if c is not None and str(c).strip()), default=0) for r in block),
+        default=0,
+    )
+    header = list(rows[header_row - 1])[:width]
+    header += [None] * (width - len(header))
+    return [(j, col_letter(j), label) for j, label in enumerate(column_labels(header))]

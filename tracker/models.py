@@ -303,3 +303,19 @@ class BoardPack(SQLModel, table=True):
     size_bytes: int = 0
     has_charts: bool = True
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class ColumnMappingBase(SQLModel):
+    """A column mapping a person confirmed for a file's header row, offered again for a file with the same headers."""
+
+    kind: str = Field(max_length=20)
+    header_key: str = Field(max_length=64)  # SHA-256 of the header row's cells, normalised
+    header: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    mapping: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # field → header
+    saved_by: str = Field(default="", max_length=254)
+
+
+class ColumnMapping(ColumnMappingBase, table=True):
+    __table_args__ = (UniqueConstraint("kind", "header_key", name="uq_columnmapping_kind_header"),)
+    id: int | None = Field(default=None, primary_key=True)
+    saved_at: datetime = _ts()  # type: ignore[assignment]

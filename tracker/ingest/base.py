@@ -52,6 +52,9 @@ class LoadResult:
     rows: list[Any] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    # How the reader read what it had to guess (a section row, a date in words, a carried-down pillar): shown
+    # beside the preview so every guess can be checked; never a reason to refuse.
+    notes: list[Issue] = field(default_factory=list)
     # A totally wrong file gives this many precise messages and a count, not 100,000 lines.
     max_issues: int = 200
     dropped: int = 0
@@ -83,6 +86,12 @@ class LoadResult:
         if len(message) > MAX_MESSAGE:  # a message quoting a 100,000-character cell quotes only its start
             message = message[: MAX_MESSAGE - 1] + "…"
         self.issues.append(Issue(sheet, row, column, shown, code, message, severity))
+
+    def note(self, sheet: str, row: int | None, column: str | None, value: object, message: str) -> None:
+        """Record a guess the reader made (kept to the first 500)."""
+        if len(self.notes) < 500:
+            shown = None if value is None else str(value)[:200]
+            self.notes.append(Issue(sheet, row, column, shown, "note", message[:MAX_MESSAGE], "warning"))
 
     def extend(self, issues: Iterable[Issue]) -> None:
         """Add issues found elsewhere (the reader's, about single cells), within `max_issues` like `add`."""

@@ -30,7 +30,7 @@ _D_MON_Y = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3,9})\.?,?\s+(\d{
 _MON_D_Y = re.compile(r"^([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
 _YEAR = re.compile(r"^(\d{4})$")
 _Q = re.compile(r"^Q([1-4])\s*[\-/ ]?\s*(\d{4})$", re.I)
-_REL = re.compile(r"^(?:Y|Year\s*)([1-9])$", re.I)
+_REL = re.compile(r"^(?:Y|Yr|Year\s*)\s*([1-9])$", re.I)
 
 
 def norm(text: object) -> str:
@@ -150,36 +150,132 @@ _RANGE_SPLITS = (
 
 
 def parse_period(c: Cell, *, plan_start: date | None = None) -> tuple[date | None, date | None] | None:
-    """A (start, end) pair from a timescale cell: 'Jan 2019 – Dec 2019', 'Y1-Y2', 'May-19', 'Ongoing'.
+    """A (start, end) pair from a timescale cell as plans write them.
 
-    Returns (None, None) for open wording (ongoing, throughout), None when nothing can be read.
+    'Jan 2019 – Dec 2019', 'Y1-Y2', 'Y1-3', 'Yr1-3', 'Year 2', 'May-19', 'End of November 2020', '11 December 2020',
+    'By July 2024', '2021/22' (an academic year, 1 August to 31 July), 'Q2 2024', 'Summer 2023', 'Sept 2021
+    onwards', and lists such as 'Y1, Y2, Y1-3' (the earliest start and the latest end). Returns (None, None) for
+    open wording (ongoing, annually, throughout), None when nothing can be read.
+
+    Example:
+        >>> parse_period("Y1, Y2, Y1-3", plan_start=date(2021, 1, 1))
+        (datetime.date(2021, 1, 1), datetime.date(2023, 12, 31))
+        >>> parse_period("2021/22")
+        (datetime.date(2021, 8, 1), datetime.date(2022, 7, 31))
+        >>> parse_period("Summer 2023")
+        (datetime.date(2023, 6, 1), datetime.date(2023, 8, 31))
     """
     if c is None:
         return (None, None)
     if isinstance(c, (date, datetime, int, float)):
         d = parse_date(c, end=True, plan_start=plan_start)
         return (None, d) if d else None
-    raw = str(c).strip()
-    if m := re.match(r"^(?:by|before|no later than|end of)\s+(.+)$", raw, re.I):
-        d = parse_date(m.group(1), end=True, plan_start=plan_start)  # a deadline: starts with the plan
-        return (None, d) if d else None
-    s = re.sub(r"^(?:during|in)\s+", "", raw, flags=re.I)
-    s = re.sub(r"^(Y|Year\s*)(\d)\s*[-–/]\s*(\d)$", r"\1\2-Y\3", s, flags=re.I)  # 'Y1-2' → 'Y1-Y2'
-    if norm(s) in ("ongoing", "throughout", "continuous", "annual", "annually", "tbc", "tbd", "n a", "na", "various"):
+    raw = " ".join(str(c).split()).strip(" .;,")
+    if not raw:
         return (None, None)
+    one = _one_period(raw, plan_start)
+    if one is not None:
+        return one
+    # A list: 'Y1, Y2, Y1-3', 'Dec 2020 and ongoing', 'Phase 1: Jan 2021; phase 2: Jul 2021'.
+    parts = [p for p in _LIST_SPLIT.split(raw) if p and p.strip(" .")]
+    if len(parts) < 2:
+        return None
+    read = [_one_period(_LABEL.sub("", p.strip(" .")), plan_start) for p in parts]
+    got = [r for r in read if r is not None]
+    if not got or (len(got) < len(read) and not any(r[1] for r in got)):
+        return None
+    starts = [r[0] for r in got if r[0]]
+    ends = [r[1] for r in got if r[1]]
+    if not ends:
+        return (min(starts) if starts else None, None)
+    return (min(starts) if starts else None, max(ends))
+
+
+_LIST_SPLIT = re.compile(r"\s*(?:[,;\n]|\band\b|&)\s*", re.I)
+_LABEL = re.compile(r"^[^:]{1,30}:\s*")  # 'Phase 1: Jan 2021'
+_OPEN = {
+    "ongoing",
+    "on going",
+    "throughout",
+    "continuous",
+    "continuing",
+    "annual",
+    "annually",
+    "yearly",
+    "each year",
+    "every year",
+    "termly",
+    "monthly",
+    "quarterly",
+    "tbc",
+    "tbd",
+    "n a",
+    "na",
+    "various",
+    "as required",
+    "as needed",
+    "throughout the plan",
+    "for the duration of the plan",
+    "life of the plan",
+}
+_SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (12, 14)}
+_SEASON = re.compile(r"^(spring|summer|autumn|fall|winter)(?:\s+term)?\s+(\d{4})$", re.I)
+_ACADEMIC = re.compile(r"^(?:ay\s*|academic year\s*)?(\d{4})\s*[/\-–]\s*(\d{2}|\d{4})$", re.I)
+_YEARS_SPAN = re.compile(r"^(\d{4})\s*(?:-|–|—|to)\s*(\d{4})$")
+_QY = re.compile(r"^(\d{4})\s*Q([1-4])$", re.I)
+_ONWARDS = re.compile(r"^(?:from\s+)?(.+?)\s+(?:onwards?|and ongoing|ongoing)$|^from\s+(.+)$", re.I)
+_DEADLINE = re.compile(
+    r"^(?:by|before|no later than|complete by|completed by|due|deadline)?\s*(?:the\s+)?(?:end\s+of|close\s+of)"
+    r"\s+(?:the\s+)?(.+)$"
+    r"|^(?:by|before|no later than|complete by|completed by|due|deadline)\s+(?:the\s+)?(.+)$",
+    re.I,
+)
+
+
+def _one_period(s: str, plan_start: date | None) -> tuple[date | None, date | None] | None:
+    """A single period (no lists); None when it cannot be read."""
+    s = re.sub(r"^(?:during|in|within)\s+", "", s, flags=re.I).strip(" .")
+    s = re.sub(r"^(?:Yrs?|Years?)\s*(?=\d)", "Y", s, flags=re.I)  # 'Yr1-3', 'Year 2', 'Years 1-3' → 'Y1-3', 'Y2'
+    s = re.sub(r"^(Y)(\d)\s*(?:-|–|—|to)\s*(?:Y(?:rs?|ears?)?\s*)?(\d)$", r"\1\2-Y\3", s, flags=re.I)
+    if norm(s) in _OPEN:
+        return (None, None)
+    if m := _DEADLINE.match(s):
+        inner = (m.group(1) or m.group(2) or "").strip(" .")
+        inner = re.sub(r"^(?:Yrs?|Years?)\s*(?=\d)", "Y", inner, flags=re.I)
+        got = _one_period(inner, plan_start) if inner else None
+        return (None, got[1]) if got and got[1] else None  # a deadline: it starts with the plan
+    if m := _ONWARDS.match(s):
+        got = _one_period((m.group(1) or m.group(2)).strip(), plan_start)
+        return (got[0] or got[1], None) if got and (got[0] or got[1]) else None
+    if m := _SEASON.match(s):
+        a, b = _SEASONS[m.group(1).lower()]
+        y = int(m.group(2))
+        end_y, end_m = (y + 1, b - 12) if b > 12 else (y, b)
+        return (date(y, a, 1), _month_end(end_y, end_m))
+    if m := _ACADEMIC.match(s):
+        y1, y2 = int(m.group(1)), _year(m.group(2)) if len(m.group(2)) == 2 else int(m.group(2))
+        if len(m.group(2)) == 2:
+            y2 = (y1 // 100) * 100 + int(m.group(2))
+        if y2 == y1 + 1:  # '2021/22', '2021-22': the UK academic year
+            return (date(y1, 8, 1), date(y2, 7, 31))
+        if y1 < y2 <= y1 + 10:
+            return (date(y1, 1, 1), date(y2, 12, 31))
+        return None
+    if m := _QY.match(s):
+        s = f"Q{m.group(2)} {m.group(1)}"
     whole_start = parse_date(s, plan_start=plan_start)
     if whole_start is not None:
-        # A lone month or plan year is a period of its own: start of it to end of it.
+        # A lone month, quarter, year or plan year is a period of its own: start of it to end of it.
         if _MON_Y.match(s) or _REL.match(s) or _Q.match(s) or _YEAR.match(s):
             return (whole_start, parse_date(s, end=True, plan_start=plan_start))
         return (None, whole_start)
     for splitter in _RANGE_SPLITS:
         parts = [p for p in splitter.split(s) if p]
         if len(parts) == 2:
-            a = parse_date(parts[0], plan_start=plan_start)
-            b = parse_date(parts[1], end=True, plan_start=plan_start)
-            if a and b:
-                return (a, b)
+            first = _one_period(parts[0], plan_start) if parts[0] != s else None
+            last = _one_period(parts[1], plan_start) if parts[1] != s else None
+            if first and last and (first[0] or first[1]) and last[1]:
+                return (first[0] or first[1], last[1])
     return None
 
 

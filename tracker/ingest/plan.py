@@ -1,4 +1,9 @@
-"""Action plans as institutions publish them: title block, repeated headers, section rows, ticks or words.
+"""Action plans as institutions publish them: title block, repeated headers, section rows, merged cells, ticks or
+words, timescales in words.
+
+Columns are read by meaning (`tracker.ingest.columns`): the header row and the mapping with the best total score
+win, and the mapping chosen is reported in `meta["reading"]` so a person can confirm or correct it. Every guess
+the reader makes (a section row, a carried-down pillar word, a date read from words) is a note in `result.notes`.
 
 Example:
     >>> from tracker.ingest.reader import read_workbook
@@ -12,16 +17,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from tracker.ingest.base import LoadResult
 from tracker.ingest.cells import (
-    PILLAR_HEADERS,
     add_months,
     cell,
     clean_bullets,
     col_letter,
-    find_header,
     is_blank,
     is_mark,
     norm,
@@ -32,146 +36,64 @@ from tracker.ingest.cells import (
     split_owners,
     text,
 )
+from tracker.ingest.columns import (
+    IGNORE,
+    PLAN_FIELDS,
+    ColumnChoice,
+    ColumnReading,
+    choose_columns,
+    column_labels,
+    header_score,
+)
 from tracker.ingest.reader import Cell, Sheet, Workbook
 from tracker.models import ActionCreate
 from tracker.plans import window_end
 
-ALIASES: dict[str, tuple[str, ...]] = {
-    "ref": (
-        "ref",
-        "ref no",
-        "reference",
-        "action ref",
-        "action no",
-        "action number",
-        "no",
-        "id",
-        "action id",
-        "item",
-        "number",
-    ),
-    "theme": ("theme", "area", "strand", "workstream", "priority", "section", "category", "theme area"),
-    "purpose": (
-        "purpose",
-        "objective",
-        "objectives",
-        "aim",
-        "aims",
-        "rationale",
-        "issue",
-        "issue identified",
-        "goal",
-        "why",
-        "key issue",
-    ),
-    "activity": (
-        "activity",
-        "activities",
-        "action",
-        "actions",
-        "planned activity",
-        "planned activities",
-        "planned action",
-        "planned actions",
-        "action to be taken",
-        "actions to be taken",
-        "what",
-        "proposed action",
-        "proposed actions",
-        "description",
-    ),
-    "impact": (
-        "impact",
-        "expected impact",
-        "outcome",
-        "outcomes",
-        "delivery and success",
-        "impact and evidence",
-        "intended impact",
-        "expected outcome",
-        "expected outcomes",
-    ),
-    "measures": (
-        "success measure",
-        "success measures",
-        "success criteria",
-        "measure of success",
-        "measures of success",
-        "measure",
-        "measures",
-        "kpi",
-        "kpis",
-        "success indicator",
-        "success indicators",
-    ),
-    "owner": (
-        "who",
-        "lead",
-        "leads",
-        "owner",
-        "owners",
-        "responsibility",
-        "responsible",
-        "action owner",
-        "responsible person",
-        "lead person",
-        "action lead",
-        "responsibility for action",
-        "by whom",
-    ),
-    "start": ("start", "start date", "from", "begin", "begins"),
-    "due": (
-        "end",
-        "end date",
-        "due",
-        "due date",
-        "deadline",
-        "completion date",
-        "target date",
-        "by when",
-        "complete by",
-        "finish",
-        "date",
-    ),
-    "timescale": (
-        "timescale",
-        "timescales",
-        "timeframe",
-        "time frame",
-        "timeline",
-        "when",
-        "timing",
-        "target",
-        "timing and milestones",
-    ),
-    "evidence": ("evidence", "evidence of impact", "how impact will be evidenced", "evidence of success"),
-    "pillars": (
-        "pillar",
-        "pillars",
-        "key area",
-        "key areas",
-        "tc pillar",
-        "tc pillars",
-        "technician commitment pillar",
-        "technician commitment pillars",
-        "technician commitment theme",
-        "commitment area",
-        "tc theme",
-        "tc key area",
-        "technician commitment key area",
-    ),
+FIELDS = {f.name: f.label for f in PLAN_FIELDS}
+# What --help and the mapping step list: every field a plan column can be mapped to.
+FIELD_HELP = {
+    "ref": "the action's own reference (D1, 2.3)",
+    "theme": "the theme or area an action sits in",
+    "purpose": "why: the objective or issue",
+    "activity": "what will be done (required)",
+    "impact": "the impact or outcome expected",
+    "measures": "success measures or KPIs",
+    "owner": "who leads it",
+    "start": "start date",
+    "due": "due or end date",
+    "timescale": "a timescale in words (Y1-3, End of November 2020)",
+    "evidence": "the evidence of impact promised",
+    "pillars": "pillars in words (Visibility and sustainability)",
+    "pV": "a tick column for Visibility",
+    "pR": "a tick column for Recognition",
+    "pC": "a tick column for Career development",
+    "pS": "a tick column for Sustainability",
+    IGNORE: "a column not to read",
 }
-ALIASES.update({f"p{letter}": tuple(k for k, v in PILLAR_HEADERS.items() if v == letter) for letter in "VRCS"})
-FIELD_LABEL = {"activity": "Activity", "purpose": "Purpose", "owner": "Who", "ref": "Ref", "theme": "Theme"}
+_BODY = ("activity", "purpose")
+_OTHER = ("owner", "pillars", "pV", "pR", "pC", "pS", "impact", "measures", "theme", "start", "due", "timescale")
 
-_TITLE_PREFIX = re.compile(r"^(?:theme|section|area|pillar|key area)\s*\d*\s*[:.\-–]\s*", re.I)
+_TITLE_PREFIX = re.compile(r"^(?:theme|section|area|pillar|key area|priority)\s*\d*\s*[:.\-–]\s*", re.I)
+_NUMBERED = re.compile(r"^\(?\d{1,2}(?:\.\d{1,2})?\)?\s*[.:)\-–—]?\s+(?=\D)")
 _ORG = re.compile(r"^\s*(?:organi[sz]ation|institution|university|name of organi[sz]ation)\s*:\s*(.+)$", re.I)
-_MONTHS_IN = re.compile(r"(\d{2})[\s\-]*month", re.I)
-_RANGE_IN = re.compile(
-    r"([A-Za-z]{3,9}\.?\s+\d{4})\s*(?:–|—|-|to)\s*([A-Za-z]{3,9}\.?\s+\d{4})",
-)
-_START_LABEL = re.compile(r"^\s*(?:plan\s+)?start(?:\s+date)?\s*:\s*(.+)$", re.I)
+_MONTHS_IN = re.compile(r"(\d{2})[\s\-]*months?\b", re.I)
+_N_YEARS = re.compile(r"\b(\d|one|two|three|four|five)[\s\-]*(?:year|yr)s?\b(?![\s\-]*(?:\d|old))", re.I)
+_WORD_N = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+_DATE_WORDS = r"(?:\d{1,2}(?:st|nd|rd|th)?\s+)?[A-Za-z]{3,9}\.?,?\s+\d{4}|\d{1,2}/\d{1,2}/\d{4}"
+_RANGE_IN = re.compile(rf"({_DATE_WORDS})\s*(?:–|—|-|to|until|till|through)\s*({_DATE_WORDS})", re.I)
+_YEARS_IN = re.compile(r"(?<![\d/])(20\d\d)\s*(?:-|–|—|to|/)\s*(20\d\d|\d\d)(?![\d/])")
+_START_LABEL = re.compile(r"^\s*(?:plan\s+)?start(?:s|\s+date)?\s*[:\-]?\s*(.+)$", re.I)
+_FROM = re.compile(rf"\b(?:from|starting|starts|beginning|commencing)\s+(?:on\s+)?({_DATE_WORDS})", re.I)
 _FALSE_MARKS = {"", "no", "n", "0", "false", "-", "–", "n a", "na", "none"}
+
+
+@dataclass
+class Window:
+    """The plan's window as read from the title block (any part may be missing) and where each part came from."""
+
+    start: date | None = None
+    months: int | None = None
+    said: list[str] = field(default_factory=list)  # the title text each part was read from
 
 
 def load_plan(
@@ -179,140 +101,274 @@ def load_plan(
     *,
     plan_start: date | None = None,
     default_start: date | None = None,
+    months: int | None = None,
     mapping: Mapping[str, str] | None = None,
+    complete: bool = False,
+    header_row: int | None = None,
+    sheet: str | None = None,
 ) -> LoadResult:
     """Parse the action plan in `wb` into `ActionCreate` rows (plan order) and plan details in `meta`.
 
-    `plan_start` (the user's word) beats a start found in the title block, which beats `default_start`
-    (the existing plan's, on a re-import). `mapping` maps a field (activity, owner, impact, …) to a header
-    as written in the file, for layouts the aliases do not recognise.
+    `plan_start` (the user's word) beats a start found in the title block, which beats `default_start` (the
+    existing plan's, on a re-import), which beats the earliest date in the plan. `months` beats the title's length.
+    `mapping` maps a field (activity, owner, …; see FIELD_HELP) to a header as written in the file (or
+    '(column B)'); with `complete`, columns not in it are ignored rather than guessed. `header_row` (as Excel
+    numbers it) and `sheet` pin the table when the guess is wrong.
 
     Example:
         >>> from tracker.ingest.reader import read_workbook
-        >>> r = load_plan(read_workbook(b"Action,Owner\\nRun a survey,HR\\n", filename="p.csv"),
+        >>> r = load_plan(read_workbook(b"What we do,Owner,When\\nRun a survey,HR,Y2\\n", filename="p.csv"),
         ...               plan_start=date(2019, 1, 1))
-        >>> [(a.ref, a.activity, a.owners) for a in r.rows]
-        [('A1', 'Run a survey', ['HR'])]
+        >>> [(a.ref, a.activity, a.owners, str(a.due)) for a in r.rows]
+        [('A1', 'Run a survey', ['HR'], '2020-12-31')]
+        >>> r.meta["columns"]
+        {'activity': 'What we do', 'owner': 'Owner', 'timescale': 'When'}
     """
     result = LoadResult(kind="plan", filename=wb.filename)
     result.extend(wb.issues)  # what the reader found in single cells
-    found = _pick_sheet(wb, mapping)
+    found = find_plan_table(wb, mapping=mapping, complete=complete, header_row=header_row, sheet=sheet, lenient=True)
     if found is None:
-        seen = "; ".join(
-            f"'{s.name}': " + ", ".join(text(c) for c in _first_texty_row(s) if c is not None)[:200] for s in wb.sheets
-        )
         result.add(
             wb.sheets[0].name,
             None,
             None,
             None,
             "unrecognised_layout",
-            "could not find the action plan's header row (a row naming columns such as Activity, Who, Impact, "
-            f"V R C S) in the first 30 rows. Headers seen: {seen or 'none'}. Map the columns by hand.",
+            "could not find the action plan's table: no row in the first 30 names a column of actions (Activity, "
+            f"Action, Objective, …) beside an owner, pillar, impact, theme or date column. Headers seen: "
+            f"{headers_seen(wb)}. Map the columns by hand ({', '.join(FIELDS)}).",
         )
         return result
-    sheet, header_idx, cols = found
-    result.meta.update(sheet=sheet.name, header_row=header_idx + 1, columns=_describe(sheet, header_idx, cols))
-    info = _title_block(sheet.rows[:header_idx])
-    found_start = info.get("start")
-    start = plan_start or (found_start if isinstance(found_start, date) else None) or default_start
+    sh, reading = found
+    result.meta.update(
+        sheet=sh.name,
+        header_row=reading.header_index + 1,
+        columns={c.field: c.label for c in reading.columns if c.field != IGNORE},
+        reading=reading,
+    )
+    window = read_window(sh.rows[: reading.header_index])
+    start = plan_start or window.start or default_start
+    how_start = (
+        "given"
+        if plan_start
+        else f"read from the title ('{window.said[0]}')"
+        if window.start
+        else "the plan held"
+        if default_start
+        else ""
+    )
     if start is None:
-        start = date.today().replace(day=1)
+        earliest = _earliest_date(sh, reading)
+        if earliest is not None:
+            start = earliest.replace(day=1)
+            how_start = f"the earliest date in the plan ({earliest:%d %b %Y})"
+            result.note(sh.name, None, None, f"{start:%B %Y}", f"the plan's start is taken from {how_start}")
+    if start is None:
         result.add(
-            sheet.name,
+            sh.name,
             None,
             None,
             None,
             "no_plan_start",
-            f"no plan start date found in the title block; using {start:%B %Y} (give --plan-start YYYY-MM to set it)",
-            "warning",
+            "the plan's start date is not in its title block and no action has a date: give the month it starts "
+            "(--plan-start YYYY-MM, or the Plan start field on the Upload page)",
         )
-    months = int(str(info.get("months") or 24))
-    end = window_end(start, months)
+        return result
+    length = months or window.months
+    if length is None:
+        length = 24
+        result.note(
+            sh.name,
+            None,
+            None,
+            "24",
+            "the plan's length is not in its title block (e.g. '2021-2023', '36-month', '3 year action plan'): 24 "
+            "months, the Commitment's usual plan, assumed (set it with --months, or the Length field on the Upload page)",
+        )
+    elif not months:
+        result.note(sh.name, None, None, str(length), f"the plan runs {length} months ({'; '.join(window.said)})")
+    end = window_end(start, length)
+    info = _title_block(sh.rows[: reading.header_index])
     result.meta.update(
         institution=info.get("institution", ""),
         title=info.get("title", "Technician Commitment action plan"),
         start_date=start,
-        months=months,
+        months=length,
         end_date=end,
+        start_from=how_start,
     )
-    _parse_rows(result, sheet, header_idx, cols, start, end)
+    _Rows(result, sh, reading, start, end).parse()
     return result
 
 
-def _first_texty_row(sheet: Sheet) -> list[Cell]:
-    for row in sheet.rows[:30]:
-        if sum(isinstance(c, str) for c in row) >= 2:
-            return row
-    return []
+def headers_seen(wb: Workbook) -> str:
+    """The first row with two or more text cells on each sheet, on one line (line breaks in cells as spaces)."""
+    out = []
+    for s in wb.sheets:
+        row = next((r for r in s.rows[:30] if sum(isinstance(c, str) for c in r) >= 2), [])
+        shown = ", ".join(" ".join(text(c).split()) for c in row if c is not None)
+        out.append(f"'{s.name}': {shown[:200] or 'none'}")
+    return "; ".join(out) or "none"
 
 
-def _pick_sheet(wb: Workbook, mapping: Mapping[str, str] | None) -> tuple[Sheet, int, dict[str, int]] | None:
-    best: tuple[Sheet, int, dict[str, int]] | None = None
-    for sheet in wb.sheets:
-        hit = find_header(sheet.rows, ALIASES, min_hits=2)
-        if mapping:
-            hit = _apply_mapping(sheet, hit, mapping)
-        if hit is None:
+def is_plan(reading: ColumnReading, sheet: Sheet | None = None) -> bool:
+    """A table is a plan only with an activity-like column and one of owners, pillars, impact, theme or dates
+    (pillar section rows above blocks of actions count as pillars: "Visibility", then what the plan commits to)."""
+    fields = {c.field for c in reading.columns}
+    if not fields & set(_BODY):
+        return False
+    return bool(fields & set(_OTHER)) or (sheet is not None and _pillar_sections(sheet, reading) >= 1)
+
+
+def _pillar_sections(sheet: Sheet, reading: ColumnReading) -> int:
+    """How many rows under the header hold a pillar heading alone ("Visibility", "2. Recognition")."""
+    n = 0
+    for row in sheet.rows[reading.header_index + 1 : reading.header_index + 300]:
+        filled = [c for c in row if c is not None]
+        if len(set(map(str, filled))) == 1 and isinstance(filled[0], str) and _pillar_heading(filled[0]):
+            n += 1
+    return n
+
+
+def _pillar_heading(value: str) -> str:
+    """The pillar letters of a heading that names pillars: 'Visibility', '1. Visibility', 'Career development –
+    enable progression…' (a pillar word, then its definition). '' for anything else."""
+    s = _NUMBERED.sub("", _TITLE_PREFIX.sub("", value.strip())).strip()
+    if _looks_like_pillar(s) and len(s) < 60:
+        return pillars_from_words(s)
+    m = re.match(r"^(visibility|recognition|career development|sustainability)\s*[–—:\-]\s+", s, re.I)
+    return pillars_from_words(m.group(1)) if m else ""
+
+
+def _theme_heading(value: str) -> bool:
+    """The Commitment's fifth theme, a heading that names no pillar: 'Evaluating impact', '5. Evaluating impact'."""
+    return norm(_NUMBERED.sub("", value.strip())) in ("evaluating impact", "evaluation", "evaluating and impact")
+
+
+def find_plan_table(
+    wb: Workbook,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    complete: bool = False,
+    header_row: int | None = None,
+    sheet: str | None = None,
+    lenient: bool = False,
+) -> tuple[Sheet, ColumnReading] | None:
+    """The sheet and header row whose columns read best as an action plan, with the mapping chosen.
+
+    `lenient` (the person said the file is a plan): a table with only a column of actions will do, and a table with
+    no header naming its columns is read by what its cells hold (numbers → refs, long text → actions).
+
+    Example:
+        >>> from tracker.ingest.reader import read_workbook
+        >>> wb = read_workbook(b"ID,Name,Description,Price\\n1,Kettle,A kettle for the lab,20\\n", filename="x.csv")
+        >>> print(find_plan_table(wb))
+        None
+    """
+    best: tuple[float, Sheet, ColumnReading] | None = None
+    for sh in wb.sheets:
+        if sheet is not None and sh.name != sheet:
             continue
-        idx, cols = hit
-        if "measures" in cols and "impact" not in cols:
-            cols["impact"] = cols.pop("measures")
-        if not ({"activity", "purpose"} & cols.keys()):
+        rows = range(header_row - 1, header_row) if header_row else range(min(30, len(sh.rows)))
+        seen: set[tuple[str, ...]] = set()
+        for i in rows:
+            if i >= len(sh.rows):
+                continue
+            row = sh.rows[i]
+            if not mapping and not _could_be_header(row):
+                continue
+            signature = tuple(norm(c) for c in row if c is not None)
+            if signature in seen:
+                continue  # the header repeated after a page break: the first one is the table's
+            seen.add(signature)
+            forced = _forced(row, mapping) if mapping else {}
+            if mapping and forced is None:
+                continue
+            reading = choose_columns(sh.rows, i, PLAN_FIELDS, forced=forced, complete=complete)
+            _prefer_activity(reading)
+            if not (is_plan(reading, sh) or (lenient and {c.field for c in reading.columns} & set(_BODY))):
+                continue
+            _unheaded_theme(sh, reading)
+            score = reading.total + 100 * len(forced or {})
+            # Ties go to the later row: a list's lead-in line ('We commit to:') sits below the title lines.
+            if best is None or score >= best[0] - 0.5:
+                best = (score, sh, reading)
+    if best is None and lenient and not mapping:
+        return _headless(wb, sheet)
+    return (best[1], best[2]) if best else None
+
+
+def _headless(wb: Workbook, sheet: str | None) -> tuple[Sheet, ColumnReading] | None:
+    """A table with no header naming its columns: the row above its first row of two or more cells is taken as
+    the header, and columns are mapped by what they hold."""
+    for sh in wb.sheets:
+        if sheet is not None and sh.name != sheet:
             continue
-        if best is None or len(cols) > len(best[2]):
-            best = (sheet, idx, cols)
-    if best is None:
-        return None
-    sheet, idx, cols = best
-    first = min(cols.values())
-    header = sheet.rows[idx]
-    # UCL's table: the theme sits in an unheaded first column.
-    if "theme" not in cols and first > 0 and cell(header, 0) is None:
-        cols["theme"] = 0
-    return best
+        first = next((i for i, r in enumerate(sh.rows[:60]) if sum(c is not None for c in r) >= 2), None)
+        if not first:
+            continue
+        reading = choose_columns(sh.rows, first - 1, PLAN_FIELDS, by_content=True)
+        _prefer_activity(reading)
+        if {c.field for c in reading.columns} & set(_BODY):
+            return sh, reading
+    return None
 
 
-def _apply_mapping(
-    sheet: Sheet, hit: tuple[int, dict[str, int]] | None, mapping: Mapping[str, str]
-) -> tuple[int, dict[str, int]] | None:
-    """Override detected columns with the user's field → header choices."""
-    wanted = {norm(v): k for k, v in mapping.items()}
-    for i, row in enumerate(sheet.rows[:30]):
-        cols = {wanted[norm(c)]: j for j, c in enumerate(row) if isinstance(c, str) and norm(c) in wanted}
-        if cols:
-            base = dict(hit[1]) if hit and hit[0] == i else {}
-            base = {k: v for k, v in base.items() if v not in cols.values()}
-            base.update(cols)
-            return i, base
-    return hit
+_BODY_SPECS = [f for f in PLAN_FIELDS if f.name in _BODY]
 
 
-def _describe(sheet: Sheet, header_idx: int, cols: dict[str, int]) -> dict[str, str]:
-    header = sheet.rows[header_idx]
-    return {
-        f: (text(cell(header, j)) or f"(column {col_letter(j)})") for f, j in sorted(cols.items(), key=lambda x: x[1])
-    }
+def _could_be_header(row: list[Cell]) -> bool:
+    """A text cell naming a column of actions ('Action', 'We commit to:'; a cheap test before scoring the row)."""
+    texts = [c for c in row if isinstance(c, str) and c.strip() and len(c) < 120]
+    return any(header_score(c, spec) > 0 for c in texts for spec in _BODY_SPECS)
 
 
-def _title_block(rows: list[list[Cell]]) -> dict[str, object]:
-    """Institution, title, start and length from the lines above the header."""
-    info: dict[str, object] = {}
-    lines = [text(c) for row in rows for c in row if isinstance(c, str) and c.strip()]
+def _forced(row: list[Cell], mapping: Mapping[str, str]) -> dict[int, str] | None:
+    """{column index: field} for the user's field → header choices in this row; None when none of them is here."""
+    labels = column_labels(row)
+    by_label = {norm(label): j for j, label in enumerate(labels)}
+    by_text = {norm(c): j for j, c in enumerate(row) if isinstance(c, str) and c.strip()}
+    out: dict[int, str] = {}
+    for f, header in mapping.items():
+        j = by_label.get(norm(header), by_text.get(norm(header)))
+        if j is None and re.fullmatch(r"[A-Za-z]{1,3}", header.strip()) and not by_text:
+            continue
+        if j is not None:
+            out[j] = f
+    return out or None
+
+
+def _prefer_activity(reading: ColumnReading) -> None:
+    """A plan whose only body column reads as 'purpose' (Objective, Goal) has that as its activity."""
+    fields = {c.field for c in reading.columns}
+    if "activity" in fields or "purpose" not in fields:
+        return
+    reading.columns = [
+        ColumnChoice(c.index, c.letter, c.label, "activity", c.score, c.by_user) if c.field == "purpose" else c
+        for c in reading.columns
+    ]
+
+
+def _unheaded_theme(sheet: Sheet, reading: ColumnReading) -> None:
+    """UCL's table: the theme sits in an unheaded first column."""
+    fields = {c.field for c in reading.columns}
+    if "theme" in fields:
+        return
+    header = sheet.rows[reading.header_index]
+    first = min((c.index for c in reading.columns if c.field != IGNORE), default=0)
+    if first == 0 or cell(header, 0) is not None:
+        return
+    choices = [c for c in reading.columns if c.index != 0]
+    reading.columns = [ColumnChoice(0, "A", "(column A)", "theme", 0.0), *choices]
+
+
+def _title_block(rows: list[list[Cell]]) -> dict[str, str]:
+    """Institution and title from the lines above the header."""
+    info: dict[str, str] = {}
+    lines = _lines(rows)
     for line in lines:
         if "institution" not in info and (m := _ORG.match(line)):
             info["institution"] = m.group(1).strip()
-        if "months" not in info and (m := _MONTHS_IN.search(line)) and int(m.group(1)) in (12, 18, 24, 36, 48):
-            info["months"] = int(m.group(1))
-        if "start" not in info and (m := _RANGE_IN.search(line)):
-            a, b = parse_date(m.group(1)), parse_date(m.group(2), end=True)
-            if a and b and b > a:
-                info["start"] = a
-                info.setdefault("months", (b.year - a.year) * 12 + b.month - a.month + 1)
-        if "start" not in info and (m := _START_LABEL.match(line)):
-            d = parse_date(m.group(1).strip())
-            if d:
-                info["start"] = d
     titled = [ln for ln in lines if "plan" in ln.lower() and not _ORG.match(ln) and len(ln) < 200]
     if titled:
         info["title"] = titled[0]
@@ -321,228 +377,483 @@ def _title_block(rows: list[list[Cell]]) -> dict[str, object]:
     return info
 
 
-def _is_header_repeat(row: list[Cell], header: list[Cell]) -> bool:
-    a = [norm(c) for c in row if c is not None]
-    b = [norm(c) for c in header if c is not None]
-    return bool(a) and a == b
+def _lines(rows: list[list[Cell]]) -> list[str]:
+    out: list[str] = []
+    for row in rows:
+        for c in row:
+            if isinstance(c, str) and c.strip():
+                s = " ".join(c.split())
+                if s not in out:  # a merged title repeats in every cell it covers
+                    out.append(s)
+    return out
 
 
-def _section_text(row: list[Cell], cols: dict[str, int]) -> str | None:
-    """The text of a section heading row (one text cell, nothing else), else None."""
-    filled = [(j, c) for j, c in enumerate(row) if c is not None]
-    if len(filled) != 1 or not isinstance(filled[0][1], str):
-        return None
-    j, c = filled[0]
-    value = str(c).strip()
-    if _looks_like_pillar(value) or _TITLE_PREFIX.match(value):
-        return value  # "Visibility", "Theme 2: Recognition": headings whatever column they sit in
-    body_cols = {cols.get("activity"), cols.get("purpose"), cols.get("impact")} - {None}
-    if j in body_cols and j != min(cols.values()) and j != 0:
-        return None  # a real action that only filled its activity
-    if len(value) > 120:
-        return None
-    return value
+def read_window(rows: list[list[Cell]]) -> Window:
+    """The plan's start and length from its title block: 'November 2018 – October 2020', '2021-2023',
+    '2020-23', 'three years from 1 January 2021 until 31 December 2023', '36-month', '3 year action plan'.
+
+    Bare years are read as whole years: '2021-2023' and '2021-23' run January 2021 to December 2023 (36 months), a
+    three-year span written '2020-23' runs from August 2020, the UK academic year, for 36 months.
+
+    Example:
+        >>> w = read_window([["Technician Commitment Action Plan 2021-2023"]])
+        >>> w.start, w.months
+        (datetime.date(2021, 1, 1), 36)
+        >>> read_window([["A 3 year action plan"]]).months
+        36
+    """
+    w = Window()
+    lines = _lines(rows)
+    for line in lines:  # a stated range or start beats bare years wherever it sits
+        if w.start is None and (m := _RANGE_IN.search(line)):
+            a, b = _lenient_date(m.group(1)), _lenient_date(m.group(2), end=True)
+            if a and b and b > a:
+                if a.day > 1 and add_months(a, 1).replace(day=1) - a == timedelta(days=1):
+                    a = add_months(a, 1).replace(day=1)  # 'from 30 June 2018': the plan starts in July
+                w.start = a
+                w.months = (b.year - a.year) * 12 + b.month - a.month + 1
+                w.said.append(m.group(0))
+        if w.start is None and ((m := _START_LABEL.match(line)) or (m := _FROM.search(line))):
+            d = parse_date(m.group(1).strip(" .,"))
+            if d:
+                w.start = d
+                w.said.append(m.group(0).strip())
+    for line in lines:
+        if w.months is None and (m := _MONTHS_IN.search(line)) and int(m.group(1)) in (12, 18, 24, 30, 36, 48, 60):
+            w.months = int(m.group(1))
+            w.said.append(m.group(0))
+        if w.months is None and (m := _N_YEARS.search(line)):
+            n = int(_WORD_N.get(m.group(1).lower(), m.group(1)))
+            if 1 <= n <= 5:
+                w.months = 12 * n
+                w.said.append(m.group(0))
+    for line in lines:
+        if (w.start is None or w.months is None) and (m := _YEARS_IN.search(line)):
+            y1 = int(m.group(1))
+            y2 = int(m.group(2)) if len(m.group(2)) == 4 else (y1 // 100) * 100 + int(m.group(2))
+            span = y2 - y1
+            if 1 <= span <= 6:
+                if w.start is None:
+                    w.start = date(y1, 8, 1) if span == 3 else date(y1, 1, 1)
+                if w.months is None:
+                    w.months = 36 if span in (2, 3) else 24 if span == 1 else 12 * span
+                w.said.append(m.group(0))
+    return w
 
 
-def _prefix(theme: str, used: dict[str, str]) -> str:
-    """A stable ref prefix for a theme: its initial, or two letters when another theme took it."""
-    if theme in used:
-        return used[theme]
-    words = re.findall(r"[A-Za-z]+", _TITLE_PREFIX.sub("", theme))
-    if not words:
-        p = "A"
-    else:
-        p = words[0][0].upper()
-        if p in used.values():
-            p = words[0][:2].title() if len(words[0]) > 1 else p + "x"
-            n = 2
-            while p in used.values():
-                p = f"{words[0][0].upper()}{n}-"
-                n += 1
-    used[theme] = p
-    return p
+def _lenient_date(s: str, *, end: bool = False) -> date | None:
+    """A title's date, with a day past its month's end ('31 June 2018', as one published plan has it) read as the
+    month's last day."""
+    d = parse_date(s, end=end)
+    if d is None and (m := re.match(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3,9}\.?,?\s+\d{4})$", s.strip())):
+        month = parse_date(m.group(2), end=True)
+        if month is not None and int(m.group(1)) > month.day:
+            return month
+    return d
 
 
-def _parse_rows(
-    result: LoadResult, sheet: Sheet, header_idx: int, cols: dict[str, int], start: date, end: date
-) -> None:
-    header = sheet.rows[header_idx]
-    label = {f: text(cell(header, j)) or f"column {col_letter(j)}" for f, j in cols.items()}
-    theme_col = cols.get("theme")
-    pillar_cols = {f[1]: j for f, j in cols.items() if f.startswith("p") and len(f) == 2}
-    section_theme = ""
-    section_pillars = ""
-    refs_seen: dict[str, int] = {}
-    prefixes: dict[str, str] = {}
-    counters: dict[str, int] = {}
-    far_before, far_after = add_months(start, -12), add_months(end, 12)
-    assigned = False
-
-    for i in range(header_idx + 1, len(sheet.rows)):
-        row = sheet.rows[i]
-        excel_row = i + 1
-        if is_blank(row) or _is_header_repeat(row, header):
-            continue
-        sec = _section_text(row, cols)
-        if sec is not None:
-            cleaned = _TITLE_PREFIX.sub("", sec).strip() or sec
-            letters = pillars_from_words(cleaned) if _looks_like_pillar(cleaned) else ""
-            section_pillars = letters
-            section_theme = cleaned
-            continue
-
-        def get(f: str, row: list[Cell] = row) -> Cell:
-            return cell(row, cols.get(f))
-
-        theme_cell = text(cell(row, theme_col)) if theme_col is not None else ""
-        if theme_cell:
-            section_theme = _TITLE_PREFIX.sub("", theme_cell).strip() or theme_cell
-            section_pillars = pillars_from_words(section_theme) if _looks_like_pillar(section_theme) else ""
-        activity = clean_bullets(get("activity"))
-        purpose = clean_bullets(get("purpose"))
-        if not activity and not purpose:
-            col = "activity" if "activity" in cols else "purpose"
-            result.add(
-                sheet.name,
-                excel_row,
-                label[col],
-                None,
-                "required",
-                f"{label[col]} is empty: every action needs an activity or purpose",
-            )
-            continue
-
-        # Pillars: ticks under V/R/C/S, else a words column, else the section the row sits in.
-        pillars = ""
-        for letter, j in pillar_cols.items():
-            v = cell(row, j)
-            if is_mark(v):
-                pillars += letter
-            elif v is not None and norm(v) not in _FALSE_MARKS:
-                pillars += letter
-                result.add(
-                    sheet.name,
-                    excel_row,
-                    text(cell(header, j)),
-                    text(v),
-                    "unusual_mark",
-                    f"'{text(v)}' is not a usual tick (X, ✓, Y, Yes); counted as ticked",
-                    "warning",
-                )
-        if "pillars" in cols:
-            pillars += pillars_from_words(get("pillars"))
-        if not pillars:
-            pillars = section_pillars
-        pillars = "".join(p for p in "VRCS" if p in pillars)
-
-        impact, promised = split_evidence(get("impact"))
-        impact = clean_bullets(impact) if "\n" in impact or impact.startswith("•") else impact
-        if "evidence" in cols:
-            extra = clean_bullets(get("evidence"))
-            promised += [e.lstrip("• ").strip() for e in re.split(r"[;\n]", extra) if e.strip("• ").strip()]
-
-        act_start, act_due = start, end
-        date_ok = True
-        for f in ("start", "due", "timescale"):
-            v = get(f)
-            if v is None:
-                continue
-            if f == "timescale":
-                per = parse_period(v, plan_start=start)
-                if per is None:
-                    date_ok = False
-                else:
-                    act_start = per[0] or act_start
-                    act_due = per[1] or act_due
-            else:
-                d = parse_date(v, end=(f == "due"), plan_start=start)
-                if d is None:
-                    date_ok = False
-                elif f == "start":
-                    act_start = d
-                else:
-                    act_due = d
-            if not date_ok:
-                result.add(
-                    sheet.name,
-                    excel_row,
-                    label[f],
-                    text(v),
-                    "bad_date",
-                    f"'{text(v)}' is not a date (write 31/10/2019, Oct 2019, Oct-19, Q3 2019 or Y1)",
-                )
-                break
-        if date_ok:
-            for f, d in (("start", act_start), ("due", act_due)):
-                if d < far_before or d > far_after:
-                    col = f if f in cols else "timescale"
-                    result.add(
-                        sheet.name,
-                        excel_row,
-                        label.get(col, col),
-                        d.isoformat(),
-                        "date_out_of_range",
-                        f"{d:%d %B %Y} is more than a year outside the plan ({start:%b %Y} – {end:%b %Y})",
-                    )
-                    break
-            if act_due < act_start:
-                result.add(
-                    sheet.name,
-                    excel_row,
-                    label.get("due", label.get("timescale", "due")),
-                    act_due.isoformat(),
-                    "due_before_start",
-                    f"due {act_due:%d %b %Y} is before the start {act_start:%d %b %Y}",
-                )
-
-        ref = text(get("ref")).strip()
-        if not ref:
-            prefix = _prefix(section_theme, prefixes)
-            counters[prefix] = counters.get(prefix, 0) + 1
-            ref = f"{prefix}{counters[prefix]}"
-            assigned = True
-        if ref in refs_seen:
-            result.add(
-                sheet.name,
-                excel_row,
-                label.get("ref", "Ref"),
-                ref,
-                "duplicate",
-                f"ref {ref} is used twice (rows {refs_seen[ref]} and {excel_row})",
-            )
-            continue
-        refs_seen[ref] = excel_row
-        owners = split_owners(get("owner"))
-        if not owners and "owner" in cols:
-            result.add(
-                sheet.name,
-                excel_row,
-                label["owner"],
-                None,
-                "no_owner",
-                "no one is named as responsible for this action",
-                "warning",
-            )
-        result.rows.append(
-            ActionCreate(
-                ref=ref[:40],
-                theme=section_theme[:200],
-                purpose=purpose,
-                activity=activity,
-                impact=impact,
-                expected_evidence=promised,
-                owners=owners,
-                pillars=pillars,
-                start=act_start,
-                due=act_due,
-                success_measures=clean_bullets(get("measures")),
-            )
-        )
-    result.meta["refs_assigned"] = assigned
-    if not result.rows and result.valid:
-        result.add(sheet.name, None, None, None, "no_actions", "the plan has a header row but no actions under it")
+def _earliest_date(sheet: Sheet, reading: ColumnReading) -> date | None:
+    """The earliest date written (not relative: Y1 needs a start) in the plan's date columns."""
+    cols = [c.index for c in reading.columns if c.field in ("start", "due", "timescale")]
+    found: list[date] = []
+    for row in sheet.rows[reading.header_index + 1 :]:
+        for j in cols:
+            got = parse_period(cell(row, j), plan_start=None)
+            if got:
+                found += [d for d in got if d]
+    return min(found) if found else None
 
 
 def _looks_like_pillar(s: str) -> bool:
     n = norm(s)
     return any(w in n for w in ("visib", "recogn", "career", "sustain")) and len(n) < 60
+
+
+@dataclass
+class _Open:
+    """The action being read (a merged action spans several rows: continuation rows add to it)."""
+
+    row: int  # as Excel numbers it
+    ref: str
+    theme: str
+    purpose: str
+    activity: str
+    impact: str
+    evidence: str
+    owners: list[str]
+    pillars: str
+    start: date
+    due: date
+    measures: str
+
+
+class _Rows:
+    """Reads the rows under the header into actions."""
+
+    def __init__(self, result: LoadResult, sheet: Sheet, reading: ColumnReading, start: date, end: date) -> None:
+        self.result, self.sheet, self.reading = result, sheet, reading
+        self.start, self.end = start, end
+        self.cols = reading.index_of()
+        self.label = {c.field: c.label for c in reading.columns}
+        self.header = sheet.rows[reading.header_index]
+        self.table_cols = sorted({c.index for c in reading.columns})
+        self.pillar_cols = {f[1]: j for f, j in self.cols.items() if f.startswith("p") and len(f) == 2}
+        self.theme = ""
+        self.section_pillars = ""
+        self.carried_pillars: tuple[str, int] | None = None  # (letters, row) of a key-area word above blanks
+        self.refs_seen: dict[str, int] = {}
+        self.prefixes: dict[str, str] = {}
+        self.counters: dict[str, int] = {}
+        self.open: _Open | None = None
+        self.assigned = False
+
+    def get(self, row: list[Cell], f: str) -> Cell:
+        return cell(row, self.cols.get(f))
+
+    def parse(self) -> None:
+        body = "activity" if "activity" in self.cols else "purpose"
+        body_col = self.cols[body]
+        for i in range(self.reading.header_index + 1, len(self.sheet.rows)):
+            row = self.sheet.rows[i]
+            excel_row = i + 1
+            if is_blank(row) or self._is_header_repeat(row):
+                continue
+            sec = self._section_text(i, row)
+            if sec is not None:
+                self._flush()
+                cleaned = _TITLE_PREFIX.sub("", sec).strip() or sec
+                self.section_pillars = _pillar_heading(sec)
+                self.theme = cleaned
+                self.carried_pillars = None
+                self.result.note(
+                    self.sheet.name,
+                    excel_row,
+                    None,
+                    sec[:200],
+                    "read as a section heading"
+                    + (f" (pillars {self.section_pillars})" if self.section_pillars else ""),
+                )
+                continue
+            # A merged action: this row's activity cell continues the merge that began on the open action's row.
+            merge = self.sheet.merge_at(i, body_col)
+            activity = clean_bullets(self.get(row, "activity"))
+            purpose = clean_bullets(self.get(row, "purpose"))
+            ref = text(self.get(row, "ref")).strip()
+            if self.open is not None and merge is not None and merge[0] < i and merge[0] <= self.open.row - 1:
+                self._continue(i, row, "its activity cell is merged with the action above")
+                continue
+            if not activity and not purpose:
+                if self.open is not None and not ref:
+                    self._continue(i, row, "it has no activity of its own")
+                    continue
+                self.result.add(
+                    self.sheet.name,
+                    excel_row,
+                    self.label.get(body, body),
+                    None,
+                    "required",
+                    f"{self.label.get(body, body)} is empty: every action needs an activity or purpose",
+                )
+                continue
+            self._flush()
+            self.open = self._values(i, row)
+        self._flush()
+        self.result.meta["refs_assigned"] = self.assigned
+        self.number_refs()
+        if not self.result.rows and self.result.valid:
+            self.result.add(
+                self.sheet.name, None, None, None, "no_actions", "the plan has a header row but no actions under it"
+            )
+
+    def _is_header_repeat(self, row: list[Cell]) -> bool:
+        a = [norm(c) for c in row if c is not None]
+        b = [norm(c) for c in self.header if c is not None]
+        return bool(a) and a == b
+
+    def _section_text(self, i: int, row: list[Cell]) -> str | None:
+        """The text of a section heading row, by where it sits: merged across the table, or alone in the theme
+        position (the theme column, or left of every mapped column). Else None."""
+        filled = [(j, c) for j, c in enumerate(row) if c is not None and not (isinstance(c, str) and not c.strip())]
+        if not filled or not all(isinstance(c, str) for _, c in filled):
+            return None
+        values = {" ".join(str(c).split()) for _, c in filled}
+        if len(values) != 1:
+            return None
+        value = values.pop()
+        j0 = filled[0][0]
+        merge = self.sheet.merge_at(i, j0)
+        if merge is not None and merge[0] == i:
+            spanned = [j for j in self.table_cols if merge[1] <= j <= merge[3]]
+            if len(spanned) >= 2 and all(merge[1] <= j <= merge[3] for j, _ in filled):
+                return value  # merged across the table: a heading, whatever its length
+        if len(filled) != 1:
+            return None
+        theme_col = self.cols.get("theme")
+        if theme_col is not None and j0 == theme_col:
+            return value
+        first_mapped = min((c.index for c in self.reading.columns if c.field != IGNORE), default=0)
+        if j0 < first_mapped:
+            return value
+        if _pillar_heading(value) or _theme_heading(value) or _TITLE_PREFIX.match(value):
+            return value  # "Visibility", "Theme 2: Recognition" alone on a row: headings in any column
+        if _NUMBERED.match(value) and self._next_is_unnumbered_action(i):
+            return value  # "2 – Continue to increase…" alone, over un-numbered actions: an objective heading
+        return None
+
+    def _next_is_unnumbered_action(self, i: int) -> bool:
+        """True when the next non-blank row is an action whose text is not numbered (several filled cells, or one
+        in a one-column list)."""
+        body = self.cols.get("activity", self.cols.get("purpose"))
+        for row in self.sheet.rows[i + 1 : i + 20]:
+            if is_blank(row):
+                continue
+            filled = sum(1 for c in row if c is not None)
+            single = len(self.cols) == 1
+            return (filled >= 2 or single) and not _NUMBERED.match(text(cell(row, body)))
+        return False
+
+    def _values(self, i: int, row: list[Cell]) -> _Open:
+        excel_row = i + 1
+        theme_cell = text(self.get(row, "theme")) if "theme" in self.cols else ""
+        if theme_cell:
+            theme = _TITLE_PREFIX.sub("", theme_cell).strip() or theme_cell
+            if theme != self.theme:
+                self.theme = theme
+                self.section_pillars = pillars_from_words(theme) if _looks_like_pillar(theme) else ""
+        start, due = self._dates(excel_row, row)
+        return _Open(
+            row=excel_row,
+            ref=text(self.get(row, "ref")).strip(),
+            theme=self.theme,
+            purpose=clean_bullets(self.get(row, "purpose")),
+            activity=clean_bullets(self.get(row, "activity")),
+            impact=text(self.get(row, "impact")),
+            evidence=clean_bullets(self.get(row, "evidence")),
+            owners=split_owners(self.get(row, "owner")),
+            pillars=self._pillars(excel_row, row),
+            start=start,
+            due=due,
+            measures=clean_bullets(self.get(row, "measures")),
+        )
+
+    def _continue(self, i: int, row: list[Cell], why: str) -> None:
+        """Add a continuation row's owners, pillars, dates and texts to the open action."""
+        o = self.open
+        assert o is not None
+        excel_row = i + 1
+        for owner in split_owners(self.get(row, "owner")):
+            if owner not in o.owners:
+                o.owners.append(owner)
+        more = self._pillars(excel_row, row, carry=False)
+        o.pillars = "".join(p for p in "VRCS" if p in o.pillars + more)
+        start, due = self._dates(excel_row, row, quiet=True)
+        o.start, o.due = min(o.start, start), max(o.due, due)
+        for f in ("measures", "evidence", "purpose", "impact"):
+            extra = clean_bullets(self.get(row, f)) if f != "impact" else text(self.get(row, f))
+            if extra and extra not in getattr(o, f):
+                setattr(o, f, f"{getattr(o, f)}\n{extra}".strip())
+        self.result.note(self.sheet.name, excel_row, None, None, f"read as part of the action on row {o.row}: {why}")
+
+    def _pillars(self, excel_row: int, row: list[Cell], *, carry: bool = True) -> str:
+        """Ticks under V/R/C/S, else a words column (a key-area word carries down blank cells below it), else
+        the section or theme the row sits in."""
+        pillars = ""
+        for letter, j in self.pillar_cols.items():
+            v = cell(row, j)
+            if is_mark(v):
+                pillars += letter
+            elif v is not None and norm(v) not in _FALSE_MARKS:
+                pillars += letter
+                self.result.add(
+                    self.sheet.name,
+                    excel_row,
+                    text(cell(self.header, j)),
+                    text(v),
+                    "unusual_mark",
+                    f"'{text(v)}' is not a usual tick (X, ✓, Y, Yes); counted as ticked",
+                    "warning",
+                )
+        if "pillars" in self.cols:
+            words = self.get(row, "pillars")
+            got = pillars_from_words(words)
+            if got:
+                pillars += got
+                self.carried_pillars = (got, excel_row)
+            elif words is None and carry and self.carried_pillars and not pillars:
+                pillars = self.carried_pillars[0]
+                self.result.note(
+                    self.sheet.name,
+                    excel_row,
+                    self.label["pillars"],
+                    pillars,
+                    f"pillars carried down from row {self.carried_pillars[1]} (the cell is blank)",
+                )
+            elif words is not None and text(words):
+                self.result.note(
+                    self.sheet.name, excel_row, self.label["pillars"], text(words), "no pillar in these words"
+                )
+        if not pillars and carry:
+            pillars = self.section_pillars
+        return "".join(p for p in "VRCS" if p in pillars)
+
+    def _dates(self, excel_row: int, row: list[Cell], *, quiet: bool = False) -> tuple[date, date]:
+        """(start, due) from Start/Due/Timescale cells; anything unread is a warning and the plan's window is used."""
+        act_start, act_due = self.start, self.end
+        got_start = got_due = False
+        for f in ("start", "due", "timescale"):
+            v = self.get(row, f)
+            if v is None:
+                continue
+            per = parse_period(v, plan_start=self.start)
+            if per is None:
+                self.result.add(
+                    self.sheet.name,
+                    excel_row,
+                    self.label.get(f, f),
+                    text(v),
+                    "unread_timescale",
+                    f"'{text(v)}' is not a date or timescale the tracker reads: the plan's "
+                    f"{'start' if f == 'start' else 'end'} ({(self.start if f == 'start' else self.end):%d %b %Y}) "
+                    "is used",
+                    "warning",
+                )
+                continue
+            a, b = per
+            if f == "start":
+                if a or b:
+                    act_start, got_start = (a or b), True  # type: ignore[assignment]
+            else:
+                if a and f == "timescale" and not got_start:
+                    act_start = a
+                if b:
+                    act_due, got_due = b, True
+            if not quiet and (a or b) and isinstance(v, str) and parse_date(v) is None:
+                shown = ", ".join(f"{d:%d %b %Y}" for d in (a, b) if d)
+                self.result.note(self.sheet.name, excel_row, self.label.get(f, f), text(v), f"read as {shown}")
+        if got_due and act_due > self.end:
+            self.result.add(
+                self.sheet.name,
+                excel_row,
+                self.label.get("due", self.label.get("timescale", "due")),
+                act_due.isoformat(),
+                "due_after_window",
+                f"due {act_due:%d %b %Y}, after the plan's end ({self.end:%d %b %Y})",
+                "warning",
+            )
+        if act_start < add_months(self.start, -12) and got_start:
+            self.result.add(
+                self.sheet.name,
+                excel_row,
+                self.label.get("start", "start"),
+                act_start.isoformat(),
+                "start_before_window",
+                f"starts {act_start:%d %b %Y}, over a year before the plan ({self.start:%d %b %Y})",
+                "warning",
+            )
+        if act_due < act_start:
+            self.result.add(
+                self.sheet.name,
+                excel_row,
+                self.label.get("due", self.label.get("timescale", "due")),
+                act_due.isoformat(),
+                "due_before_start",
+                f"due {act_due:%d %b %Y} is before the start {act_start:%d %b %Y}: the plan's start is used",
+                "warning",
+            )
+            act_start = min(self.start, act_due)
+        return act_start, act_due
+
+    def number_refs(self) -> None:
+        """Refs from the numbers a plan writes at the start of each action ('1 – Increase awareness…'), when it
+        has no Ref column and every action is numbered, each number once."""
+        rows = self.result.rows
+        if "ref" in self.cols or not rows or not self.assigned:
+            return
+        found = [_NUMBERED.match(a.activity) for a in rows]
+        numbers = [re.sub(r"[^\d.]", "", m.group(0)).strip(".") if m else "" for m in found]
+        if not all(numbers) or len(set(numbers)) != len(numbers):
+            return
+        for a, m, n in zip(rows, found, numbers, strict=True):
+            assert m is not None
+            a.ref, a.activity = n, a.activity[m.end() :].strip()
+        self.result.note(self.sheet.name, None, None, None, "refs read from the numbers the actions start with")
+        self.result.meta["refs_assigned"] = False
+
+    def _flush(self) -> None:
+        """Store the open action (after all its continuation rows)."""
+        if self.open is None:
+            return
+        o, self.open = self.open, None
+        ref = o.ref
+        if not ref:
+            prefix = self._prefix(o.theme)
+            self.counters[prefix] = self.counters.get(prefix, 0) + 1
+            ref = f"{prefix}{self.counters[prefix]}"
+            self.assigned = True
+        if ref in self.refs_seen:
+            self.result.add(
+                self.sheet.name,
+                o.row,
+                self.label.get("ref", "Ref"),
+                ref,
+                "duplicate",
+                f"ref {ref} is used twice (rows {self.refs_seen[ref]} and {o.row})",
+            )
+            return
+        self.refs_seen[ref] = o.row
+        if not o.owners and "owner" in self.cols:
+            self.result.add(
+                self.sheet.name,
+                o.row,
+                self.label["owner"],
+                None,
+                "no_owner",
+                "no one is named as responsible for this action",
+                "warning",
+            )
+        impact, promised = split_evidence(o.impact)
+        impact = clean_bullets(impact) if "\n" in impact or impact.startswith("•") else impact
+        promised += [e.lstrip("• ").strip() for e in re.split(r"[;\n]", o.evidence) if e.strip("• ").strip()]
+        self.result.rows.append(
+            ActionCreate(
+                ref=ref[:40],
+                theme=o.theme[:200],
+                purpose=o.purpose if o.activity else "",
+                activity=o.activity or o.purpose,
+                impact=impact,
+                expected_evidence=promised,
+                owners=o.owners,
+                pillars=o.pillars,
+                start=o.start,
+                due=o.due,
+                success_measures=o.measures,
+            )
+        )
+
+    def _prefix(self, theme: str) -> str:
+        """A stable ref prefix for a theme: its initial, or two letters when another theme took it."""
+        used = self.prefixes
+        if theme in used:
+            return used[theme]
+        words = re.findall(r"[A-Za-z]+", _NUMBERED.sub("", _TITLE_PREFIX.sub("", theme)))
+        if not words:
+            p = "A"
+        else:
+            p = words[0][0].upper()
+            if p in used.values():
+                p = words[0][:2].title() if len(words[0]) > 1 else p + "x"
+                n = 2
+                while p in used.values():
+                    p = f"{words[0][0].upper()}{n}-"
+                    n += 1
+        used[theme] = p
+        return p
+
+
+def describe_columns(reading: ColumnReading) -> list[tuple[str, str, str]]:
+    """(column letter, header, field label) per column, for the CLI's dry run and the mapping step."""
+    return [(c.letter, c.label, FIELDS.get(c.field, "ignored")) for c in reading.columns]
+
+
+__all__ = ["FIELDS", "FIELD_HELP", "describe_columns", "find_plan_table", "headers_seen", "load_plan", "read_window"]
+_ = col_letter  # re-exported for callers that label columns

@@ -13,18 +13,31 @@ Example:
     ('loaded', 'plan', 1)
 """
 
-from tracker.load.core import KIND_OPERATION, KINDS, LoadOutcome, load_file, retriable
+from tracker.load.core import KIND_OPERATION, KINDS, LoadOutcome, PlanOptions, load_file, retriable
 from tracker.load.detect import detect_kind
-from tracker.load.preview import ACTION_FIELDS, describe_counts, planned_changes
+from tracker.load.preview import (
+    ACTION_FIELDS,
+    ActionPreview,
+    describe_actions,
+    describe_counts,
+    describe_reading,
+    plan_preview,
+    planned_changes,
+)
 
 __all__ = [
     "ACTION_FIELDS",
     "KINDS",
     "KIND_OPERATION",
+    "ActionPreview",
     "LoadOutcome",
+    "PlanOptions",
+    "describe_actions",
     "describe_counts",
+    "describe_reading",
     "detect_kind",
     "load_file",
+    "plan_preview",
     "planned_changes",
     "retriable",
 ]

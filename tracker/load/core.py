@@ -10,12 +10,12 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col
 
@@ -25,11 +25,12 @@ from tracker.config import Settings, get_settings
 from tracker.db import is_transient, lock_for_write
 from tracker.ingest.base import LoadResult, UnreadableFile
 from tracker.ingest.plan import load_plan
-from tracker.ingest.reader import read_bytes, read_workbook
+from tracker.ingest.reader import Workbook, read_bytes, read_workbook
 from tracker.ingest.updates import ActionInfo, PlanContext, load_updates
 from tracker.ingest.workforce import load_workforce
 from tracker.load.detect import detect_kind
-from tracker.load.preview import count_changes, describe_counts, planned_changes, plural
+from tracker.load.mapping import save_mapping, saved_mapping
+from tracker.load.preview import count_changes, describe_counts, find_plan, planned_changes, plural
 from tracker.load.write import record_upload, write_plan, write_updates, write_workforce
 from tracker.models import (
     LOADED_ONCE,
@@ -62,6 +63,27 @@ class LoadOutcome:
         return self.outcome in ("loaded", "duplicate", "ready")
 
 
+@dataclass(frozen=True)
+class PlanOptions:
+    """What a person says about a plan file: its start and length, the column mapping they confirmed, where
+    the table is, and whether withdrawing most of the current plan is meant.
+
+    `mapping` maps a field (tracker.ingest.plan.FIELD_HELP) to a header as written; with `complete`, columns
+    not in it are ignored rather than guessed (the browser's mapping step sends every column)."""
+
+    start: date | None = None
+    months: int | None = None
+    mapping: Mapping[str, str] | None = None
+    complete: bool = False
+    header_row: int | None = None  # as Excel numbers it
+    sheet: str | None = None
+    allow_withdraw: bool = False
+
+
+# A re-import that would withdraw more than this share of the current plan's actions needs a yes.
+WITHDRAW_SHARE = 0.5
+
+
 def load_file(
     source: str | Path | bytes | BinaryIO,
     *,
@@ -74,6 +96,7 @@ def load_file(
     plan_start: date | None = None,
     as_of: date | None = None,
     mapping: Mapping[str, str] | None = None,
+    plan: PlanOptions | None = None,
     settings: Settings | None = None,
     today: date | None = None,
 ) -> LoadOutcome:
@@ -84,6 +107,9 @@ def load_file(
     With `dry_run`, a valid file is not written: the outcome is "ready" and `changes` lists exactly what
     loading it would write, for the user to confirm. Raises UnreadableFile (after recording it) when the file
     cannot be read at all, and PermissionDenied (after logging it) when the actor's role may not load the kind.
+    `plan` says what the person knows of a plan file (`plan_start` and `mapping` are shorthands for its start
+    and mapping). A plan loaded with a mapping keeps it for the next file with the same header row; a plan file
+    without one is read with the mapping kept for its header row, if any.
 
     Example:
         >>> from tracker.db import open_engine
@@ -93,6 +119,9 @@ def load_file(
         ('rejected', ['no_plan'])
     """
     settings = settings or get_settings()
+    plan = plan or PlanOptions()
+    if plan_start or mapping:
+        plan = replace(plan, start=plan.start or plan_start, mapping=plan.mapping or mapping)
     uploaded_by = uploaded_by or (actor.email if actor is not SYSTEM else "")
     if not actor.can("load_updates"):  # viewers and board members load nothing: refuse before reading
         shown = filename or (Path(source).name if isinstance(source, str | Path) else "upload")
@@ -108,9 +137,8 @@ def load_file(
                 dry_run=dry_run,
                 kind=kind,
                 uploaded_by=uploaded_by,
-                plan_start=plan_start,
                 as_of=as_of,
-                mapping=mapping,
+                plan=plan,
                 settings=settings,
                 today=today,
             )
@@ -155,9 +183,8 @@ def _load_once(
     dry_run: bool,
     kind: str | None,
     uploaded_by: str,
-    plan_start: date | None,
     as_of: date | None,
-    mapping: Mapping[str, str] | None,
+    plan: PlanOptions,
     settings: Settings,
     today: date | None,
 ) -> LoadOutcome:
@@ -202,7 +229,7 @@ def _load_once(
         return LoadOutcome("duplicate", kind, name, up.id, message=up.message)
 
     result: LoadResult
-    plan = current_plan(session=session)
+    held = current_plan(session=session)
     if kind not in KINDS:
         result = LoadResult(kind="", filename=name)
         result.add(
@@ -215,9 +242,9 @@ def _load_once(
             "say which with --kind plan|updates|workforce",
         )
     elif kind == "plan":
-        result = load_plan(wb, plan_start=plan_start, default_start=plan.start_date if plan else None, mapping=mapping)
+        result = _read_plan(session, wb, plan, held)
     elif kind == "updates":
-        if plan is None:
+        if held is None:
             result = LoadResult(kind=kind, filename=name)
             result.add(
                 wb.sheets[0].name,
@@ -228,13 +255,16 @@ def _load_once(
                 "there is no action plan yet: load the plan before its updates",
             )
         else:
-            context = plan_context(session, plan)
+            context = plan_context(session, held)
             if actor.role == "lead":
                 context.allowed = actor.owns
             result = load_updates(wb, plan=context, uploaded_by=uploaded_by, today=today)
     else:
         result = load_workforce(wb, as_of=as_of)
 
+    changes = planned_changes(session, kind or "", result, held) if result.valid else []
+    if kind == "plan" and result.valid and not plan.allow_withdraw:
+        _guard_withdrawal(session, result, changes)
     if not result.valid:
         up = record_upload(
             session,
@@ -247,13 +277,12 @@ def _load_once(
             sha=wb.sha256,
             issues=result,
             settings=settings,
-            plan_id=plan.id if plan else None,
+            plan_id=held.id if held else None,
         )
         audit.record(session, actor, "upload_rejected", name, detail=up.message, upload_id=up.id)
         session.commit()
         return LoadOutcome("rejected", kind or "", name, up.id, result, message=up.message)
 
-    changes = planned_changes(session, kind or "", result, plan)
     if dry_run:
         counts = count_changes(changes)
         message = describe_counts(counts) or "no changes"
@@ -266,9 +295,15 @@ def _load_once(
         assert up.id is not None
         if kind == "plan":
             counts = write_plan(session, result, up)
+            if plan.mapping:  # a mapping the person gave: offered again for a file with the same headers
+                reading = result.meta["reading"]
+                header = wb.sheet(result.meta["sheet"]).rows[reading.header_index]  # type: ignore[union-attr]
+                save_mapping(
+                    session=session, kind="plan", header=header, mapping=result.meta["columns"], saved_by=uploaded_by
+                )
         elif kind == "updates":
-            assert plan is not None
-            counts = write_updates(session, result, plan, up.id)
+            assert held is not None
+            counts = write_updates(session, result, held, up.id)
         else:
             counts = write_workforce(session, result, up.id)
         up.rows_accepted = sum(v for k, v in counts.items() if k not in ("unchanged", "snapshots", "input_rows"))
@@ -305,6 +340,61 @@ def _load_once(
         session.commit()
         raise
     return LoadOutcome("loaded", kind or "", name, up.id, result, counts, up.message, changes)
+
+
+def _read_plan(session: Session, wb: Workbook, options: PlanOptions, held: Plan | None) -> LoadResult:
+    """The plan in `wb` read with what the person said, else with the mapping kept for its header row."""
+    mapping, complete, kept = options.mapping, options.complete, None
+    if not mapping:
+        for sheet in wb.sheets:
+            kept = saved_mapping(session=session, kind="plan", rows=sheet.rows)
+            if kept is not None:
+                mapping, complete = kept.mapping, True
+                break
+    result = load_plan(
+        wb,
+        plan_start=options.start,
+        default_start=held.start_date if held else None,
+        months=options.months,
+        mapping=mapping,
+        complete=complete,
+        header_row=options.header_row,
+        sheet=options.sheet,
+    )
+    if kept is not None:
+        result.meta["mapping_from"] = f"{kept.saved_by or 'someone'} on {kept.saved_at:%d %b %Y}"
+        result.note(
+            str(result.meta.get("sheet", "")),
+            result.meta.get("header_row"),
+            None,
+            None,
+            f"columns mapped as {result.meta['mapping_from']} confirmed for these headers",
+        )
+    return result
+
+
+def _guard_withdrawal(session: Session, result: LoadResult, changes: list[dict[str, str]]) -> None:
+    """An error when re-importing would withdraw more than half the plan's actions: a file that is not this
+    plan (or a different layout read wrongly) must never empty it without a yes."""
+    withdrawn = [c["target"] for c in changes if c["change"] == "action_withdrawn"]
+    if not withdrawn:
+        return
+    plan, _ = find_plan(session, result.meta)
+    assert plan is not None
+    active = session.exec(  # type: ignore[call-overload]
+        select(func.count()).select_from(Action).where(col(Action.plan_id) == plan.id, col(Action.withdrawn).is_(False))
+    ).one()[0]
+    if len(withdrawn) > WITHDRAW_SHARE * active:
+        result.add(
+            str(result.meta.get("sheet", "")),
+            None,
+            None,
+            str(len(withdrawn)),
+            "mass_withdrawal",
+            f"loading this file would withdraw {len(withdrawn)} of the plan's {active} actions "
+            f"({', '.join(withdrawn[:12])}{'…' if len(withdrawn) > 12 else ''}): if that is meant, confirm it "
+            "(--allow-withdraw, or the 'withdraw them' box on the Upload page); if not, check the file is this plan",
+        )
 
 
 KIND_OPERATION = {"plan": "load_plan", "updates": "load_updates", "workforce": "load_workforce"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tracker.ingest.cells import find_header
-from tracker.ingest.plan import ALIASES as PLAN_ALIASES
+from tracker.ingest.plan import find_plan_table
 from tracker.ingest.reader import Workbook
 from tracker.ingest.updates import ALIASES as UPDATE_ALIASES
 
@@ -16,16 +16,19 @@ def detect_kind(wb: Workbook) -> str | None:
         if wf and "faculty" in wf[1] and ({"fte", "headcount", "sex"} & wf[1].keys()):
             scores["workforce"] = max(scores.get("workforce", 0), len(wf[1]) + 2)
         up = find_header(sheet.rows, UPDATE_ALIASES, min_hits=2)
-        pl = find_header(sheet.rows, PLAN_ALIASES, min_hits=2)
+        found = find_plan_table(wb, sheet=sheet.name)
+        pl = found[1] if found else None
         # An update table has no activity or purpose column: a plan with a Status column is still a plan.
-        if up and pl and up[0] == pl[0]:
-            plan_body = {pl[1][f] for f in ("activity", "purpose") if f in pl[1]}
+        if up and pl and up[0] == pl.header_index:
+            plan_body = {c.index for c in pl.columns if c.field in ("activity", "purpose")}
             if plan_body - set(up[1].values()):
                 up = None
         if up and "ref" in up[1] and ({"status", "description"} & up[1].keys() or "measure" in up[1]):
             scores["updates"] = max(scores.get("updates", 0), len(up[1]) + 1)
-        if pl and ({"activity", "purpose"} & pl[1].keys()):
-            scores["plan"] = max(scores.get("plan", 0), len(pl[1]))
+        if pl:
+            scores["plan"] = max(scores.get("plan", 0), len(pl.index_of()))
+    if not scores and find_plan_table(wb, lenient=True) is not None:
+        return "plan"  # a column headed as actions ('We commit to:') and nothing else: a plan of one column
     return max(scores, key=lambda k: scores[k]) if scores else None
 
 

@@ -4,6 +4,7 @@ and, once written, the audit trail."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -12,8 +13,10 @@ from sqlmodel import Session, col
 
 from tracker.config import get_settings
 from tracker.ingest.base import LoadResult
+from tracker.ingest.plan import FIELDS
 from tracker.models import (
     Action,
+    ActionCreate,
     EvidenceCreate,
     MeasureValueCreate,
     Plan,
@@ -188,3 +191,80 @@ def snapshot(a: Action) -> dict[str, Any]:
 
 def snapshot_value(v: Any) -> Any:
     return v.isoformat() if isinstance(v, date) else v
+
+
+@dataclass(frozen=True)
+class ActionPreview:
+    """One action of a plan file as it will be stored: what the mapping step shows and the dry run prints."""
+
+    ref: str
+    theme: str
+    activity: str
+    pillars: str
+    owners: str
+    start: date | None
+    due: date | None
+    evidence: str
+
+
+def plan_preview(result: LoadResult) -> list[ActionPreview]:
+    """The actions a parsed plan file would store, in plan order.
+
+    Example:
+        >>> from tracker.ingest.plan import load_plan
+        >>> from tracker.ingest.reader import read_workbook
+        >>> r = load_plan(read_workbook(b"Action,Lead,V\\nRun a survey,HR,X\\n", filename="p.csv"),
+        ...               plan_start=date(2021, 1, 1))
+        >>> [(a.ref, a.pillars, a.owners, str(a.due)) for a in plan_preview(r)]
+        [('A1', 'V', 'HR', '2022-12-31')]
+    """
+    return [
+        ActionPreview(
+            a.ref,
+            a.theme,
+            a.activity,
+            a.pillars,
+            "; ".join(a.owners),
+            a.start,
+            a.due,
+            "; ".join(a.expected_evidence),
+        )
+        for a in result.rows
+        if isinstance(a, ActionCreate)
+    ]
+
+
+def describe_reading(result: LoadResult) -> list[str]:
+    """How a plan file was read, as lines: the sheet and header row, the window, each column's field."""
+    meta = result.meta
+    reading = meta["reading"]
+    lines = [f"{result.filename}: sheet '{meta['sheet']}', header row {meta['header_row']}"]
+    if "start_date" in meta:
+        lines.append(
+            f"  plan: {meta['start_date']:%d %b %Y} – {meta['end_date']:%d %b %Y} ({meta['months']} months"
+            + (f"; start {meta['start_from']}" if meta.get("start_from") else "")
+            + ")"
+        )
+    if meta.get("mapping_from"):
+        lines.append(f"  columns as mapped by {meta['mapping_from']}")
+    for c in reading.columns:
+        lines.append(f"  column {c.letter:<3} {c.label[:50]!r:<52} → {FIELDS.get(c.field, 'ignored')}")
+    for n in result.notes[:50]:
+        where = f"row {n.row}" if n.row else "plan"
+        lines.append(f"  {where}: {n.message}" + (f" ({n.value[:60]!r})" if n.value else ""))
+    if len(result.notes) > 50:
+        lines.append(f"  … {len(result.notes) - 50} more notes")
+    return lines
+
+
+def describe_actions(result: LoadResult) -> list[str]:
+    """The actions a plan file would store, one line each (ref, pillars, start – due, owners, activity)."""
+    return [
+        f"  {a.ref:<6} {a.pillars or '-':<4} {_day(a.start)} – {_day(a.due)}  {a.owners[:30]:<30}  "
+        + " ".join(a.activity.split())[:70]
+        for a in plan_preview(result)
+    ]
+
+
+def _day(d: date | None) -> str:
+    return f"{d:%d %b %Y}" if d else "?"

@@ -21,13 +21,19 @@ from tracker.history import (
     change_counts,
     change_rows,
     follow_ups,
+    header_guess,
     issue_rows,
     kinds_for,
     option_hints,
+    preview_rows,
+    raw_columns,
     template_for,
 )
 from tracker.ingest.base import UnreadableFile
-from tracker.load import LoadOutcome, load_file
+from tracker.ingest.columns import IGNORE
+from tracker.ingest.plan import FIELD_HELP, FIELDS
+from tracker.ingest.reader import read_workbook
+from tracker.load import LoadOutcome, PlanOptions, load_file, plan_preview
 from tracker.templates import plan_template, workforce_template
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -45,6 +51,18 @@ ISSUE_CONFIG = {
     "Column": st.column_config.TextColumn("Column", width="small"),
     "Value": st.column_config.TextColumn("Value", width="small"),
     "Problem": st.column_config.TextColumn("Problem", width="large"),
+}
+# The plan mapping step's state: what the person said about the plan file (PLAN_CHOICE: header_row, sheet,
+# mapping, start, months, allow_withdraw, and the file's sha), the first rows of its sheets (PLAN_BOOK), and its
+# widgets, all named upload_map_*: sheet, header, start, months, withdraw, and col_<index> per column.
+PLAN_CHOICE, PLAN_BOOK, MAP = "upload_plan", "upload_map_book", "upload_map_"
+COL = MAP + "col_"
+FILE_KEYS = ("upload_check", "upload_store", "upload_confirm", PLAN_CHOICE)
+HEAD_ROWS = 200  # rows of each sheet kept for choosing the header row by hand
+FIELD_CHOICES = [*FIELDS, IGNORE]
+PREVIEW_CONFIG = {
+    "Activity": st.column_config.TextColumn("Activity", width="large"),
+    "Promised evidence": st.column_config.TextColumn("Promised evidence", width="medium"),
 }
 
 actor = require_actor()
@@ -145,16 +163,22 @@ def replay_status(result: dict[str, Any]) -> None:
             st.write(line)
 
 
-def restart() -> None:
-    """Forget the file: a fresh uploader (a new key), so the same file is not loaded twice by accident."""
-    state["upload_gen"] = state.get("upload_gen", 0) + 1
-    for k in ("upload_check", "upload_store", "upload_confirm"):
+def forget_file() -> None:
+    """Drop everything the page holds about the current file (its check, bytes, and the plan mapping step)."""
+    for k in [*FILE_KEYS, *(k for k in state if isinstance(k, str) and k.startswith(MAP))]:
         state.pop(k, None)
 
 
-def confirm_clicked(sha: str) -> None:
-    """A callback, not the button's return value: the click survives any rerun before the page reaches it."""
-    state["upload_confirm"] = sha
+def restart() -> None:
+    """Forget the file: a fresh uploader (a new key), so the same file is not loaded twice by accident."""
+    state["upload_gen"] = state.get("upload_gen", 0) + 1
+    forget_file()
+
+
+def confirm_clicked(token: str) -> None:
+    """A callback, not the button's return value: the click survives any rerun before the page reaches it.
+    `token` names the check whose preview was on screen, so only that very check is loaded."""
+    state["upload_confirm"] = token
 
 
 def show_outcome(result: dict[str, Any], *, name: str) -> None:
@@ -172,6 +196,246 @@ def show_outcome(result: dict[str, Any], *, name: str) -> None:
             "file (sheet, row as Excel numbers it, and column below) and upload it again."
         )
         show_issues(out)
+        if out.result is not None and "plan" in kinds and any(i.code == "unknown_kind" for i in out.result.issues):
+            st.info(
+                "If it is an action plan, choose **Action plan** under 'What is the file?' above: the page then "
+                "shows its columns for you to map by hand.",
+                icon=":material/table_view:",
+            )
+
+
+# --- the plan mapping step ----------------------------------------------------------------------------
+
+
+def plan_choice(sha: str) -> dict[str, Any]:
+    """What the person has said about this plan file so far (nothing, for a new file)."""
+    choice = state.get(PLAN_CHOICE)
+    if choice is None or choice.get("sha") != sha:
+        for k in [k for k in state if isinstance(k, str) and k.startswith(MAP)]:
+            del state[k]
+        choice = state[PLAN_CHOICE] = {"sha": sha}
+    return choice
+
+
+def plan_options(choice: dict[str, Any]) -> PlanOptions:
+    mapping = choice.get("mapping")
+    return PlanOptions(
+        start=choice.get("start"),
+        months=choice.get("months"),
+        mapping=mapping,
+        complete=mapping is not None,  # the step sends every column: the ones not in it are ignored
+        header_row=choice.get("header_row"),
+        sheet=choice.get("sheet"),
+        allow_withdraw=bool(choice.get("allow_withdraw")),
+    )
+
+
+def plan_book(data: bytes, name: str, sha: str) -> list[tuple[str, list[list[Any]], int]]:
+    """(sheet name, first rows, number of rows) per sheet, read once per file: for the sheet and header row
+    choices and, when the reader found no table, the columns of the row the person picks."""
+    book = state.get(PLAN_BOOK)
+    if book is None or book["sha"] != sha:
+        wb = read_workbook(data, filename=name)
+        book = {"sha": sha, "sheets": [(sh.name, sh.rows[:HEAD_ROWS], len(sh.rows)) for sh in wb.sheets]}
+        state[PLAN_BOOK] = book
+    return book["sheets"]  # type: ignore[no-any-return]
+
+
+def is_plan_step(out: LoadOutcome | None) -> bool:
+    """A plan file (chosen or detected), or one whose table could not be found: the mapping step opens."""
+    if out is None or out.result is None or out.outcome not in ("ready", "rejected"):
+        return False
+    return out.kind == "plan" or any(i.code == "unrecognised_layout" for i in out.result.issues)
+
+
+def plan_columns(out: LoadOutcome, book: list[tuple[str, list[list[Any]], int]]) -> list[tuple[int, str, str]]:
+    """The columns the step shows: the reader's, or those of the header row picked when it found no table."""
+    reading = out.result.meta.get("reading") if out.result else None
+    if reading is not None:
+        return [(c.index, c.letter, c.label) for c in reading.columns]
+    rows = next((r for n, r, _ in book if n == state.get(MAP + "sheet")), book[0][1] if book else [])
+    return raw_columns(rows, int(state.get(MAP + "header") or 1))
+
+
+def sync_plan_widgets(out: LoadOutcome, choice: dict[str, Any], book: list[tuple[str, list[list[Any]], int]]) -> None:
+    """After a new check: every widget of the step shows what the file was read with (or, with no table found,
+    what the person said so far and the likeliest header row)."""
+    meta = out.result.meta if out.result else {}
+    for k in [k for k in state if isinstance(k, str) and k.startswith(COL)]:
+        del state[k]
+    sheet = meta.get("sheet") or choice.get("sheet") or (book[0][0] if book else "")
+    state[MAP + "sheet"] = sheet
+    rows = next((r for n, r, _ in book if n == sheet), [])
+    state[MAP + "header"] = int(meta.get("header_row") or choice.get("header_row") or header_guess(rows))
+    reading = meta.get("reading")
+    if reading is not None:
+        for c in reading.columns:
+            state[f"{COL}{c.index}"] = c.field
+    else:
+        by_label = {label: field for field, label in (choice.get("mapping") or {}).items()}
+        for j, _, label in plan_columns(out, book):
+            state[f"{COL}{j}"] = by_label.get(label, IGNORE)
+    state[MAP + "start"] = meta.get("start_date") or choice.get("start")
+    state[MAP + "months"] = int(meta.get("months") or choice.get("months") or 24)
+    state[MAP + "withdraw"] = bool(choice.get("allow_withdraw"))
+
+
+def column_changed(j: int, columns: list[tuple[int, str, str]]) -> None:
+    """One column's field changed: a field sits on one column only (another column holding it is now
+    ignored), and the whole mapping is sent from now on."""
+    field = state[f"{COL}{j}"]
+    if field != IGNORE:
+        for i, _, _ in columns:
+            if i != j and state.get(f"{COL}{i}") == field:
+                state[f"{COL}{i}"] = IGNORE
+    state[PLAN_CHOICE].update(
+        mapping={state[f"{COL}{i}"]: label for i, _, label in columns if state.get(f"{COL}{i}", IGNORE) != IGNORE},
+        header_row=int(state[MAP + "header"]),
+        sheet=state.get(MAP + "sheet"),
+    )
+
+
+def header_changed() -> None:
+    """Another header row: its columns are guessed afresh."""
+    state[PLAN_CHOICE].update(header_row=int(state[MAP + "header"]), mapping=None, sheet=state.get(MAP + "sheet"))
+
+
+def sheet_changed() -> None:
+    state[PLAN_CHOICE].update(sheet=state[MAP + "sheet"], header_row=None, mapping=None)
+
+
+def start_changed() -> None:
+    start = state[MAP + "start"]
+    state[PLAN_CHOICE]["start"] = start.replace(day=1) if start else None  # a plan starts on the 1st
+
+
+def months_changed() -> None:
+    state[PLAN_CHOICE]["months"] = int(state[MAP + "months"])
+
+
+def withdraw_changed() -> None:
+    state[PLAN_CHOICE]["allow_withdraw"] = bool(state[MAP + "withdraw"])
+
+
+def top_start_changed() -> None:
+    """The Plan start above the file is the latest word on the start."""
+    choice = state.get(PLAN_CHOICE)
+    if choice is not None:
+        choice.pop("start", None)
+
+
+def day(d: date | None) -> str:
+    return f"{d.day} {d:%B %Y}" if d else ""
+
+
+def plan_step(out: LoadOutcome, choice: dict[str, Any], book: list[tuple[str, list[list[Any]], int]]) -> None:
+    """Where the table is, what each column is, the plan's window; then the actions as they will be stored and
+    every problem, warning and guess. Each change checks the file again with what was chosen."""
+    assert out.result is not None
+    result, meta = out.result, out.result.meta
+    reading = meta.get("reading")
+    codes = {i.code for i in result.issues}
+    if reading is not None:
+        line = f"Read from sheet **{md(str(meta['sheet']))}**, header row **{meta['header_row']}**"
+        if meta.get("mapping_from"):
+            line += f", with the columns as {md(str(meta['mapping_from']))} mapped them for these headers"
+        st.markdown(line + ". Change any column's field and the preview below follows.")
+    else:
+        st.warning(
+            "The plan's table was not found. Say which row holds the column headers and what each column is: "
+            "the preview below follows as you choose (an Activity column and at least one other are needed).",
+            icon=":material/table_view:",
+        )
+    if meta.get("start_date"):
+        st.markdown(
+            f"Plan: **{day(meta['start_date'])} – {day(meta['end_date'])}** ({meta['months']} months"
+            + (f"; start {md(str(meta['start_from']))}" if meta.get("start_from") else "")
+            + ")."
+        )
+
+    with st.container(horizontal=True):
+        if len(book) > 1:
+            st.selectbox("Sheet", [n for n, _, _ in book], key=MAP + "sheet", on_change=sheet_changed)
+        rows_in = next((n for name, _, n in book if name == state.get(MAP + "sheet")), HEAD_ROWS)
+        st.number_input(
+            "Header row",
+            min_value=1,
+            max_value=max(1, min(rows_in, HEAD_ROWS), int(state.get(MAP + "header") or 1)),
+            step=1,
+            key=MAP + "header",
+            on_change=header_changed,
+            help="The row holding the column headers, as Excel numbers it.",
+        )
+        st.date_input(
+            "Plan start",
+            format="DD/MM/YYYY",
+            key=MAP + "start",
+            on_change=start_changed,
+            help="The month the plan starts (any day of it).",
+        )
+        months = sorted({24, 36, int(state.get(MAP + "months") or 24)})
+        st.selectbox(
+            "Plan length",
+            months,
+            format_func=lambda m: f"{m} months",
+            key=MAP + "months",
+            on_change=months_changed,
+        )
+
+    columns = plan_columns(out, book)
+    guesses = {c.index: c.field for c in reading.columns} if reading is not None else {}
+    st.markdown("**What each column holds**")
+    per_row = 4
+    for first in range(0, len(columns), per_row):
+        cells = st.columns(per_row)
+        for cell, (j, letter, label) in zip(cells, columns[first : first + per_row], strict=False):
+            state.setdefault(f"{COL}{j}", guesses.get(j, IGNORE))
+            shown = label if len(label) <= 60 else label[:59] + "…"
+            cell.selectbox(
+                md(f"{letter}: {shown}"),
+                FIELD_CHOICES,
+                format_func=lambda f: FIELDS.get(f, "Ignore (not read)"),
+                key=f"{COL}{j}",
+                on_change=column_changed,
+                args=(j, columns),
+                help=f"Column {letter} of the file, headed '{md(label)}'.",
+            )
+    if not columns:
+        st.write("That row has no columns: choose another header row.")
+    with st.expander("What the fields mean"):
+        st.table(
+            [{"Field": FIELDS.get(f, "Ignore (not read)"), "Means": FIELD_HELP.get(f, "")} for f in FIELD_CHOICES],
+            hide_index=True,
+        )
+
+    errors = result.errors
+    if errors:
+        n = len(errors)
+        st.error(
+            f"{n} problem{'s' if n != 1 else ''}: nothing can be loaded yet. Fix {'them' if n != 1 else 'it'} "
+            "here (sheet, header row, columns, start, length) or in the file and upload it again."
+        )
+    show_issues(out)
+    if "mass_withdrawal" in codes or choice.get("allow_withdraw"):
+        st.checkbox(
+            "Withdraw these actions: I mean to replace the plan",
+            key=MAP + "withdraw",
+            on_change=withdraw_changed,
+            help="Withdrawn actions are kept with their history, never deleted.",
+        )
+
+    actions = preview_rows(plan_preview(result))
+    if actions:
+        n = len(actions)
+        st.markdown(
+            f"**The {n} action{'s' if n != 1 else ''} as {'they' if n != 1 else 'it'} will be stored**"
+            if out.outcome == "ready"
+            else f"**The {n} action{'s' if n != 1 else ''} read so far** (stored once the problems are fixed)"
+        )
+        st.dataframe(actions, hide_index=True, width="stretch", column_config=PREVIEW_CONFIG)
+    if result.notes:
+        with st.expander(f"How the file was read: {len(result.notes)} guess{'es' if len(result.notes) != 1 else ''}"):
+            issue_table(issue_rows(result.notes, severity="warning"))
 
 
 # --- 1. the template --------------------------------------------------------------------------------
@@ -235,6 +499,7 @@ with st.container(horizontal=True):
             value=None,
             format="DD/MM/YYYY",
             key="upload_plan_start",
+            on_change=top_start_changed,
             help="The month the plan starts; blank: read from the plan's title block.",
         )
     if kind == "workforce" or (kind == AUTO and "workforce" in kinds):
@@ -254,8 +519,7 @@ file = st.file_uploader(
 )
 
 if file is None:
-    for k in ("upload_check", "upload_store", "upload_confirm"):
-        state.pop(k, None)
+    forget_file()
     done = state.get("upload_done")
     if done:
         result, name = done["result"], done["name"]
@@ -287,32 +551,51 @@ state.pop("upload_done", None)
 data = file.getvalue()
 sha = hashlib.sha256(data).hexdigest()
 state["upload_store"] = {sha: (file.name, data)}  # one file at a time; survives reruns until confirmed
+choice = plan_choice(sha)  # what the person said about it as a plan (nothing yet for a new file)
+plan = plan_options(choice)
 # A plan starts on the first of its month, whichever day was picked.
-options: dict[str, Any] = {"kind": kind or None, "plan_start": plan_start and plan_start.replace(day=1), "as_of": as_at}
-key = (sha, file.name, kind, plan_start, as_at)
+options: dict[str, Any] = {
+    "kind": kind or None,
+    "plan_start": plan_start and plan_start.replace(day=1),
+    "as_of": as_at,
+    "plan": plan,
+}
+key = (sha, file.name, kind, plan_start, as_at, plan)
 result = state.get("upload_check")
-if result is None or result["key"] != key:
+fresh = result is None or result["key"] != key
+if fresh:
     # Checked once per file and options: a rejected check is recorded as an upload, so not on every rerun.
-    result = {"key": key, **check(data, file.name, dry_run=True, options=options)}
+    token = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
+    result = {"key": key, "token": token, **check(data, file.name, dry_run=True, options=options)}
     state["upload_check"] = result
 else:
     replay_status(result)
 
 out = result.get("outcome")
-if out is None or out.outcome != "ready":
-    show_outcome(result, name=file.name)
-    st.stop()
-
-if state.pop("upload_confirm", None) == sha:
+ready = out is not None and out.outcome == "ready"
+if ready and state.pop("upload_confirm", None) == result["token"]:
     name, stored = state["upload_store"][sha]  # the very bytes the preview was made from
-    loaded = check(stored, name, dry_run=False, options=options)
+    loaded = check(stored, name, dry_run=False, options=options)  # and the very options
     restart()
     state["upload_done"] = {"result": loaded, "name": name}
     st.rerun()
 
-# --- 3. the preview and the confirmation ----------------------------------------------------------------
+mapping = is_plan_step(out)
+if mapping:
+    assert out is not None
+    book = plan_book(data, file.name, sha)
+    if fresh:
+        sync_plan_widgets(out, choice, book)
+    st.subheader("3. Check how the plan was read")
+    plan_step(out, choice, book)
+elif not ready:
+    show_outcome(result, name=file.name)
+if out is None or not ready:
+    st.stop()
 
-st.subheader("3. Check what will change, then confirm")
+# --- 3. (4. for a plan) the preview and the confirmation --------------------------------------------------
+
+st.subheader(f"{4 if mapping else 3}. Check what will change, then confirm")
 what = KIND_LABELS.get(out.kind, out.kind).lower()
 if out.changes:
     st.markdown(f"**{md(file.name)}** is a {what}. Loading it will write: **{change_counts(out.changes)}**.")
@@ -320,7 +603,8 @@ else:
     st.markdown(f"**{md(file.name)}** is a {what}. It changes nothing that is held now.")
 st.caption("Nothing has been written yet.")
 show_changes(out)
-show_issues(out)
+if not mapping:  # a plan's problems and warnings are shown with how it was read
+    show_issues(out)
 with st.container(horizontal=True):
     st.button(
         "Confirm and load",
@@ -328,6 +612,6 @@ with st.container(horizontal=True):
         key=f"confirm_{sha[:16]}",
         icon=":material/publish:",
         on_click=confirm_clicked,
-        args=(sha,),
+        args=(result["token"],),
     )
     st.button("Cancel", key=f"cancel_{sha[:16]}", on_click=restart)

@@ -244,12 +244,21 @@ def test_plan_start_argument_beats_the_title(make_xlsx: MakeXlsx) -> None:
     assert r.rows[0].due == date(2020, 12, 31)
 
 
-def test_no_plan_start_anywhere_is_a_warning_not_an_error() -> None:
+def test_no_plan_start_anywhere_is_asked_for() -> None:
     wb = read_workbook(b"Activity,Who\nRun a survey,HR\n", filename="p.csv")
     r = load_plan(wb)
-    assert r.valid
-    assert [(i.code, i.severity) for i in r.issues] == [("no_plan_start", "warning")]
-    assert r.meta["start_date"] == date.today().replace(day=1)
+    assert not r.valid
+    assert [(i.code, i.severity) for i in r.issues] == [("no_plan_start", "error")]
+    assert "--plan-start" in r.issues[0].message
+
+
+def test_no_plan_start_but_a_date_in_the_plan() -> None:
+    wb = read_workbook(b"Activity,Who,Due\nRun a survey,HR,Mar 2021\nAwards,OD,Y2\n", filename="p.csv")
+    r = load_plan(wb)
+    assert r.valid, r.issue_lines()
+    assert r.meta["start_date"] == date(2021, 3, 1)
+    assert [a.due for a in r.rows] == [date(2021, 3, 31), date(2023, 2, 28)]
+    assert any("earliest date" in n.message for n in r.notes)
 
 
 # --- themes -----
@@ -639,19 +648,22 @@ def test_csv_plans(encoding: str) -> None:
 @pytest.mark.parametrize(
     ("row", "expected"),
     [
-        (["Develop", None, None, "HR", None, None], ("required", 3, "Activity", None)),
-        (["Develop", "p", "a", "HR", "soonish", None], ("bad_date", 3, "Start", "soonish")),
-        (["Develop", "p", "a", "HR", None, "31/02/2019"], ("bad_date", 3, "Due date", "31/02/2019")),
-        (["Develop", "p", "a", "HR", None, "Dec 2030"], ("date_out_of_range", 3, "Due date", "2030-12-31")),
-        (["Develop", "p", "a", "HR", "01/01/2012", None], ("date_out_of_range", 3, "Start", "2012-01-01")),
+        (["Develop", "p", "a", "HR", "soonish", None], ("unread_timescale", 3, "Start", "soonish")),
+        (["Develop", "p", "a", "HR", None, "31/02/2019"], ("unread_timescale", 3, "Due date", "31/02/2019")),
+        (["Develop", "p", "a", "HR", None, "Dec 2030"], ("due_after_window", 3, "Due date", "2030-12-31")),
+        (["Develop", "p", "a", "HR", "01/01/2012", None], ("start_before_window", 3, "Start", "2012-01-01")),
         (
             ["Develop", "p", "a", "HR", "Sep 2020", "Jan 2019"],
             ("due_before_start", 3, "Due date", "2019-01-31"),
         ),
     ],
-    ids=["required", "bad-date", "impossible-date", "due-far-after", "start-far-before", "due-before-start"],
+    ids=["bad-date", "impossible-date", "due-far-after", "start-far-before", "due-before-start"],
 )
-def test_row_errors(make_xlsx: MakeXlsx, row: list[Any], expected: tuple[Any, ...]) -> None:
+def test_dates_a_published_plan_cannot_change_are_warnings(
+    make_xlsx: MakeXlsx, row: list[Any], expected: tuple[Any, ...]
+) -> None:
+    """An administrator cannot rewrite a published plan: a date it cannot read, or one outside the window, is
+    a warning naming the cell (the plan's own window is used), never a refusal."""
     rows = [
         ["Theme", "Purpose", "Activity", "Who", "Start", "Due date"],
         ["Understand", "Know skills", "Survey", "HR", None, None],
@@ -659,9 +671,26 @@ def test_row_errors(make_xlsx: MakeXlsx, row: list[Any], expected: tuple[Any, ..
         ["Value", "Celebrate", "Conference", "OD", None, None],
     ]
     r = plan_of(make_xlsx, rows)
-    assert not r.valid
-    assert [(i.code, i.row, i.column, i.value) for i in r.issues] == [expected]
+    assert r.valid, r.issue_lines()
+    assert [(i.code, i.row, i.column, i.value, i.severity) for i in r.issues] == [(*expected, "warning")]
     assert r.issues[0].sheet == "Action plan"
+    assert len(r.rows) == 3
+
+
+def test_a_row_with_no_activity_continues_the_action_above(make_xlsx: MakeXlsx) -> None:
+    rows = [
+        ["Theme", "Purpose", "Activity", "Who", "Start", "Due date"],
+        ["Understand", "Know skills", "Survey", "HR", None, "Dec 2019"],
+        [None, None, None, "Deans", None, "Mar 2020"],
+        ["Value", "Celebrate", "Conference", "OD", None, None],
+    ]
+    r = plan_of(make_xlsx, rows)
+    assert r.valid, r.issue_lines()
+    assert [(a.ref, a.owners, a.due) for a in r.rows] == [
+        ("U1", ["HR", "Deans"], date(2020, 3, 31)),
+        ("V1", ["OD"], END),
+    ]
+    assert [(n.row, "part of the action on row 2" in n.message) for n in r.notes if n.row] == [(3, True)]
 
 
 def test_every_bad_row_is_reported(make_xlsx: MakeXlsx) -> None:
@@ -678,13 +707,15 @@ def test_every_bad_row_is_reported(make_xlsx: MakeXlsx) -> None:
     ]
     r = load_plan(read_workbook(make_xlsx({"Plan": rows}), filename="p.xlsx"))
     assert [(i.code, i.row, i.column, i.value) for i in r.errors] == [
-        ("duplicate", 5, "Ref", "D1"),
         ("required", 6, "Activity", None),
-        ("bad_date", 8, "Due", "whenever"),
-        ("date_out_of_range", 9, "Due", "2031-12-31"),
+        ("duplicate", 5, "Ref", "D1"),
     ]
-    assert "rows 4 and 5" in r.errors[0].message
-    assert r.issue_lines()[0].startswith("p.xlsx:Plan:5:Ref: ")
+    assert [(i.code, i.row) for i in r.issues if i.severity == "warning"] == [
+        ("unread_timescale", 8),
+        ("due_after_window", 9),
+    ]
+    assert "rows 4 and 5" in r.errors[1].message
+    assert r.issue_lines()[0].startswith("p.xlsx:Plan:6:Activity: ")
 
 
 def test_duplicate_assigned_refs_cannot_happen_but_own_refs_can(make_xlsx: MakeXlsx) -> None:
@@ -705,16 +736,28 @@ UNKNOWN_LAYOUT = [
     ["Run a skills survey", "HR / Deans", "Y1"],
     ["Hold a conference", "OD", "Dec 2019"],
 ]
+NO_MEANING = [["Our commitments"], ["Col 1", "Col 2"], ["1", "2"], ["3", "4"]]
+
+
+def test_columns_read_by_meaning(make_xlsx: MakeXlsx) -> None:
+    r = plan_of(make_xlsx, UNKNOWN_LAYOUT)
+    assert r.valid, r.issue_lines()
+    assert r.meta["columns"] == {"activity": "What we will do", "owner": "Person", "due": "Finish by"}
+    assert [(a.activity, a.owners, a.due) for a in r.rows] == [
+        ("Run a skills survey", ["HR", "Deans"], date(2019, 10, 31)),
+        ("Hold a conference", ["OD"], date(2019, 12, 31)),
+    ]
 
 
 def test_unrecognised_layout(make_xlsx: MakeXlsx) -> None:
-    r = plan_of(make_xlsx, UNKNOWN_LAYOUT)
+    r = plan_of(make_xlsx, NO_MEANING)
     assert r.valid is False
     assert r.rows == []
     assert [(i.code, i.sheet, i.row, i.column) for i in r.issues] == [
         ("unrecognised_layout", "Action plan", None, None)
     ]
-    assert "What we will do" in r.issues[0].message  # the headers it saw, for the mapping step
+    assert "Col 1, Col 2" in r.issues[0].message  # the headers it saw, for the mapping step
+    assert "activity" in r.issues[0].message and "owner" in r.issues[0].message  # the fields to map to
 
 
 def test_mapping_makes_an_unrecognised_layout_load(make_xlsx: MakeXlsx) -> None:

@@ -282,7 +282,7 @@ def shape_score(p: Profile, spec: FieldSpec) -> float:
     if p.filled == 0:
         return 0.0
     if spec.shape == "marks":
-        return 4.0 * p.marks if p.marks >= 0.5 or (p.marks > 0 and p.long == 0) else -4.0
+        return -4.0 if p.long > 0.5 else 4.0 * p.marks + 0.5  # an odd mark ('maybe') under 'V' is still a tick
     if spec.shape == "pillar_words":
         return 4.0 * p.pillar_words
     if spec.shape == "dates":

@@ -286,6 +286,9 @@ def find_plan_table(
                 continue
             reading = choose_columns(sh.rows, i, PLAN_FIELDS, forced=forced, complete=complete)
             _prefer_activity(reading)
+            texts = sum(1 for c in row if isinstance(c, str) and c.strip())
+            if not mapping and texts == 1 and len(reading.columns) > 1:
+                continue  # one heading over a table of several columns: a title, not the table's header
             if not (is_plan(reading, sh) or (lenient and {c.field for c in reading.columns} & set(_BODY))):
                 continue
             _unheaded_theme(sh, reading)
@@ -339,14 +342,19 @@ def _forced(row: list[Cell], mapping: Mapping[str, str]) -> dict[int, str] | Non
 
 
 def _prefer_activity(reading: ColumnReading) -> None:
-    """A plan whose only body column reads as 'purpose' (Objective, Goal) has that as its activity."""
+    """A plan whose only body column reads as 'purpose' (Objective, Goal) has that as its activity; a success
+    measure column with no impact column beside it is the plan's impact."""
     fields = {c.field for c in reading.columns}
-    if "activity" in fields or "purpose" not in fields:
-        return
-    reading.columns = [
-        ColumnChoice(c.index, c.letter, c.label, "activity", c.score, c.by_user) if c.field == "purpose" else c
-        for c in reading.columns
-    ]
+    rename = {}
+    if "activity" not in fields and "purpose" in fields:
+        rename["purpose"] = "activity"
+    if "impact" not in fields and "measures" in fields:
+        rename["measures"] = "impact"
+    if rename:
+        reading.columns = [
+            ColumnChoice(c.index, c.letter, c.label, rename[c.field], c.score, c.by_user) if c.field in rename else c
+            for c in reading.columns
+        ]
 
 
 def _unheaded_theme(sheet: Sheet, reading: ColumnReading) -> None:
@@ -500,7 +508,8 @@ class _Rows:
         self.pillar_cols = {f[1]: j for f, j in self.cols.items() if f.startswith("p") and len(f) == 2}
         self.theme = ""
         self.section_pillars = ""
-        self.carried_pillars: tuple[str, int] | None = None  # (letters, row) of a key-area word above blanks
+        self.carried_pillars: tuple[str, int] | None = None
+        self.pillar_fill: float | None = None  # (letters, row) of a key-area word above blanks
         self.refs_seen: dict[str, int] = {}
         self.prefixes: dict[str, str] = {}
         self.counters: dict[str, int] = {}
@@ -543,7 +552,8 @@ class _Rows:
                 self._continue(i, row, "its activity cell is merged with the action above")
                 continue
             if not activity and not purpose:
-                if self.open is not None and not ref:
+                own_ticks = any(is_mark(cell(row, j)) for j in self.pillar_cols.values())
+                if self.open is not None and not ref and not own_ticks:
                     self._continue(i, row, "it has no activity of its own")
                     continue
                 self.result.add(
@@ -596,9 +606,18 @@ class _Rows:
             return value
         if _pillar_heading(value) or _theme_heading(value) or _TITLE_PREFIX.match(value):
             return value  # "Visibility", "Theme 2: Recognition" alone on a row: headings in any column
+        if j0 == first_mapped and len(self.cols) >= 2 and self._next_has_columns(i):
+            return value  # alone in the first column of a table whose actions fill several: a heading
         if _NUMBERED.match(value) and self._next_is_unnumbered_action(i):
             return value  # "2 – Continue to increase…" alone, over un-numbered actions: an objective heading
         return None
+
+    def _next_has_columns(self, i: int) -> bool:
+        """True when the next non-blank row fills two or more cells (an action of a table, not another line)."""
+        for row in self.sheet.rows[i + 1 : i + 20]:
+            if not is_blank(row):
+                return sum(1 for c in row if c is not None) >= 2
+        return False
 
     def _next_is_unnumbered_action(self, i: int) -> bool:
         """True when the next non-blank row is an action whose text is not numbered (several filled cells, or one
@@ -679,7 +698,7 @@ class _Rows:
             if got:
                 pillars += got
                 self.carried_pillars = (got, excel_row)
-            elif words is None and carry and self.carried_pillars and not pillars:
+            elif words is None and carry and self.carried_pillars and not pillars and self._pillars_grouped():
                 pillars = self.carried_pillars[0]
                 self.result.note(
                     self.sheet.name,
@@ -695,6 +714,16 @@ class _Rows:
         if not pillars and carry:
             pillars = self.section_pillars
         return "".join(p for p in "VRCS" if p in pillars)
+
+    def _pillars_grouped(self) -> bool:
+        """True when the pillar column names a pillar once above a block (at most half its rows filled), so a blank
+        cell means 'as above'; in a column filled row by row a blank means none."""
+        if self.pillar_fill is None:
+            j = self.cols["pillars"]
+            body = [r for r in self.sheet.rows[self.reading.header_index + 1 :] if not is_blank(r)]
+            filled = sum(1 for r in body if cell(r, j) is not None)
+            self.pillar_fill = filled / len(body) if body else 1.0
+        return self.pillar_fill <= 0.5
 
     def _dates(self, excel_row: int, row: list[Cell], *, quiet: bool = False) -> tuple[date, date]:
         """(start, due) from Start/Due/Timescale cells; anything unread is a warning and the plan's window is used."""

@@ -83,6 +83,10 @@ def md(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$:])", r"\\\1", text)
 
 
+def article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def size(n: int) -> str:
     return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{max(n / 1024, 0.1):.1f} KB"
 
@@ -142,7 +146,8 @@ def check(data: bytes, name: str, *, dry_run: bool, options: dict[str, Any]) -> 
             errors, warnings = len(out.result.errors), len(out.result.issues) - len(out.result.errors)
             kind = KIND_LABELS.get(out.kind, "unrecognised file").lower()
             steps.append(
-                f"Read as a {kind}: {len(out.result.rows):,} good rows, {errors:,} problems, {warnings:,} warnings."
+                f"Read as {article(kind)} {kind}: {len(out.result.rows):,} good rows, {errors:,} problems, "
+                f"{warnings:,} warnings."
             )
             st.write(steps[-1])
         label = {
@@ -391,14 +396,17 @@ def plan_step(out: LoadOutcome, choice: dict[str, Any], book: list[tuple[str, li
         for cell, (j, letter, label) in zip(cells, columns[first : first + per_row], strict=False):
             state.setdefault(f"{COL}{j}", guesses.get(j, IGNORE))
             shown = label if len(label) <= 60 else label[:59] + "…"
+            # The header is the file's text: shown escaped beside the select, never in the select's label
+            # (a label's escapes would reach screen readers in its accessible name).
+            cell.markdown(f"**{letter}** · {md(shown)}")
             cell.selectbox(
-                md(f"{letter}: {shown}"),
+                f"Field for column {letter}",
                 FIELD_CHOICES,
                 format_func=lambda f: FIELDS.get(f, "Ignore (not read)"),
                 key=f"{COL}{j}",
                 on_change=column_changed,
                 args=(j, columns),
-                help=f"Column {letter} of the file, headed '{md(label)}'.",
+                label_visibility="collapsed",
             )
     if not columns:
         st.write("That row has no columns: choose another header row.")
@@ -563,7 +571,7 @@ options: dict[str, Any] = {
 key = (sha, file.name, kind, plan_start, as_at, plan)
 result = state.get("upload_check")
 fresh = result is None or result["key"] != key
-if fresh:
+if result is None or fresh:
     # Checked once per file and options: a rejected check is recorded as an upload, so not on every rerun.
     token = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
     result = {"key": key, "token": token, **check(data, file.name, dry_run=True, options=options)}
@@ -584,7 +592,7 @@ mapping = is_plan_step(out)
 if mapping:
     assert out is not None
     book = plan_book(data, file.name, sha)
-    if fresh:
+    if fresh or MAP + "header" not in state:  # a new check, or the step's widgets were not drawn last run
         sync_plan_widgets(out, choice, book)
     st.subheader("3. Check how the plan was read")
     plan_step(out, choice, book)
@@ -598,9 +606,11 @@ if out is None or not ready:
 st.subheader(f"{4 if mapping else 3}. Check what will change, then confirm")
 what = KIND_LABELS.get(out.kind, out.kind).lower()
 if out.changes:
-    st.markdown(f"**{md(file.name)}** is a {what}. Loading it will write: **{change_counts(out.changes)}**.")
+    st.markdown(
+        f"**{md(file.name)}** is {article(what)} {what}. Loading it will write: **{change_counts(out.changes)}**."
+    )
 else:
-    st.markdown(f"**{md(file.name)}** is a {what}. It changes nothing that is held now.")
+    st.markdown(f"**{md(file.name)}** is {article(what)} {what}. It changes nothing that is held now.")
 st.caption("Nothing has been written yet.")
 show_changes(out)
 if not mapping:  # a plan's problems and warnings are shown with how it was read

@@ -7,6 +7,7 @@ plans_*.py; CORPUS_*.md say where each came from and every judgement behind them
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -23,6 +24,23 @@ from tracker.plans import window_end
 ROOT = Path(__file__).resolve().parent.parent
 PLANS = all_plans()
 IDS = [p.slug for p in PLANS]
+# A layout no reader can settle alone, and what a person tells it (the CLI's --map, the browser's mapping step):
+# CCCU's two columns of prose have no headers, and only a reader of English knows which is the action.
+PERSON_SAYS: dict[str, tuple[str, ...]] = {"cccu_24m": ("--map", "activity=(column A)")}
+# Known misses, each a test that fails until it is fixed (strict xfail).
+KNOWN_MISSES = {
+    "crick_2018_2020": "the second action's date is only in a sentence of its detail ('will be submitted in April "
+    "2019'); dates are read from brackets and 'by <month>' in the words, not from any sentence",
+}
+
+
+def corpus_params() -> list[Any]:
+    return [
+        pytest.param(p, id=p.slug, marks=pytest.mark.xfail(reason=KNOWN_MISSES[p.slug], strict=True))
+        if p.slug in KNOWN_MISSES
+        else pytest.param(p, id=p.slug)
+        for p in PLANS
+    ]
 
 
 def cli(db: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -63,18 +81,22 @@ def check_loaded(spec: PlanSpec, plan: dict[str, Any], actions: list[dict[str, A
         assert a["due"] == (want.due or end).isoformat(), f"{where}: due"
         if want.ref:
             assert a["ref"] == want.ref, f"{where}: ref"
-        for owner in want.owners:
-            assert any(owner.lower() in o.lower() for o in a["owners"]), f"{where}: owner {owner} in {a['owners']}"
+        held = " ".join(a["owners"]).lower()
+        for owner in want.owners:  # 'OSD Manager/HR BP Operations' is stored as two owners: each part is there
+            parts = [p.strip() for p in re.split(r"[/,;]| and ", owner.lower()) if p.strip()]
+            assert all(p in held for p in parts), f"{where}: owner {owner} in {a['owners']}"
 
 
-@pytest.mark.parametrize("spec", PLANS, ids=IDS)
+@pytest.mark.parametrize("spec", corpus_params())
 def test_plan_loads_right_through_the_cli(spec: PlanSpec, tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 't.db'}"
     path = HERE / f"{spec.slug}.xlsx"
-    dry = cli(db, "load", path, "--kind", "plan", "--dry-run", *spec.cli_args)
+    args = (*spec.cli_args, *PERSON_SAYS.get(spec.slug, ()))
+    dry = cli(db, "load", path, "--kind", "plan", "--dry-run", *args)
     assert dry.returncode == 0, dry.stdout + dry.stderr
-    assert "Activity" in dry.stdout and "would write" in dry.stdout  # the mapping and the actions are shown
-    done = cli(db, "load", path, *spec.cli_args)  # the kind detected, as a user would run it
+    assert "→ Activity" in dry.stdout and "would write" in dry.stdout  # the mapping and the actions are shown
+    assert json.loads(cli(db, "show", "actions", "--format", "json").stdout) == []  # a dry run writes nothing
+    done = cli(db, "load", path, *args)  # the kind detected, as a user would run it
     assert done.returncode == 0, done.stdout + done.stderr
     for code in spec.warnings:
         assert code in done.stdout or code.replace("_", " ") in done.stdout, f"{spec.slug}: no {code} warning"

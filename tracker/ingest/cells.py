@@ -352,6 +352,9 @@ def clean_bullets(c: Cell) -> str:
     if not s:
         return ""
     s = _TAG.sub("\n", s).replace("\r\n", "\n").replace("\r", "\n")
+    if "\n\n" in s.strip() and not any(_BULLET.match(ln) for ln in s.split("\n")):
+        # Paragraphs, not a list: kept as paragraphs (one blank line between them).
+        return "\n\n".join(" ".join(p.split()) for p in re.split(r"\n\s*\n", s.strip()) if p.strip())
     lines = [ln.strip() for ln in s.split("\n")]
     lines = [ln for ln in lines if ln]
     if len(lines) <= 1:

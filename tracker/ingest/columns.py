@@ -231,7 +231,7 @@ def profile(rows: Sequence[Sequence[Cell]], j: int, *, limit: int = 300) -> Prof
             counts["marks"] += 1
         if isinstance(c, (int, float)) and not isinstance(c, bool):
             counts["numbers"] += 1
-        if pillars_from_words(c) and len(s) < 80 and not is_mark(c):
+        if pillars_from_words(c) and len(_PILLARISH.sub(" ", s).split()) <= 1 and not is_mark(c):
             counts["pillar_words"] += 1
         if (len(s) < 60 and parse_period(c, plan_start=None) not in (None, (None, None))) or _OPEN_TIME.match(s):
             counts["dates"] += 1
@@ -249,6 +249,12 @@ def profile(rows: Sequence[Sequence[Cell]], j: int, *, limit: int = 300) -> Prof
     return Profile(n, **{k: v / n for k, v in counts.items()})
 
 
+# Words a cell of pillar names is made of: what remains when they are removed is at most one word.
+_PILLARISH = re.compile(
+    r"\b(?:visibility|recognition|career|development|developing|sustainability|and|or|pillars?|v|r|c|s|cd|all)\b"
+    r"|[,;/&+()\-–]",
+    re.I,
+)
 _OPEN_TIME = re.compile(r"^(?:ongoing|annual(?:ly)?|throughout|continuous|tbc|tbd|y(?:ea)?r?\s*\d)", re.I)
 
 
@@ -267,6 +273,8 @@ def header_score(header: str, spec: FieldSpec) -> float:
         return 10.0
     words = n.split()
     best = 0.0
+    # 'Support actions', 'Sub-actions', 'Further actions': the secondary column beside the main one.
+    secondary = words[0] in _QUALIFIERS
     for i, w in enumerate(words):
         for stem in spec.words:
             if " " in stem:
@@ -274,7 +282,10 @@ def header_score(header: str, spec: FieldSpec) -> float:
                     best = max(best, 4.0)
             elif w == stem or (len(stem) >= 3 and w.startswith(stem)):
                 best = max(best, 4.0 if i == 0 else 3.0)
-    return best
+    return max(best - 2.0, 1.0) if secondary and best else best
+
+
+_QUALIFIERS = {"support", "supporting", "sub", "additional", "further", "other", "related", "previous", "existing"}
 
 
 def shape_score(p: Profile, spec: FieldSpec) -> float:
@@ -284,7 +295,7 @@ def shape_score(p: Profile, spec: FieldSpec) -> float:
     if spec.shape == "marks":
         return -4.0 if p.long > 0.5 else 4.0 * p.marks + 0.5  # an odd mark ('maybe') under 'V' is still a tick
     if spec.shape == "pillar_words":
-        return 4.0 * p.pillar_words
+        return 4.0 * p.pillar_words - 4.0 * p.refs - 1.0 * p.long
     if spec.shape == "dates":
         return 4.0 * p.dates - 2.0 * p.long
     if spec.shape == "names":
@@ -292,9 +303,9 @@ def shape_score(p: Profile, spec: FieldSpec) -> float:
     if spec.shape == "long":
         return 2.0 * p.long + 0.5 * (1 - p.marks) - 2.0 * p.marks - 1.0 * p.numbers - 1.0 * p.dates
     if spec.shape == "short":
-        return 1.0 * p.short - 1.0 * p.long - 2.0 * p.marks - 1.5 * p.names
+        return 1.0 * p.short - 1.0 * p.long - 2.0 * p.marks - 1.5 * p.names - 4.0 * p.refs
     if spec.shape == "ref":
-        return 3.0 * p.refs if p.refs >= 0.6 else -4.0
+        return 3.0 * p.refs + (1.0 if p.refs >= 0.9 else 0.0) if p.refs >= 0.6 else -4.0
     return 0.0
 
 
@@ -343,10 +354,13 @@ def choose_columns(
     for j, p in profiles.items():
         if p.filled == 0 and not text(header[j]):
             continue
+        # A header merged over several columns repeats in each: the first of them is the main one.
+        repeat = j > 0 and text(header[j]) != "" and text(header[j]) == text(header[j - 1])
         for spec in fields:
             h = header_score(text(header[j]), spec)
+            h = max(h - 1.5, 0.5) if repeat and h else h
             s = shape_score(p, spec)
-            by_shape = ("pillars", "due", "timescale", "owner") + (("ref", "activity") if by_content else ())
+            by_shape = ("pillars", "due", "timescale", "owner", "ref") + (("activity",) if by_content else ())
             if spec.required_shape and (s <= 0 or (h == 0 and spec.name not in by_shape)):
                 continue
             if h == 0 and s < (1.5 if by_content else 2.5):  # mapped by what it holds only when unmistakable
@@ -354,7 +368,8 @@ def choose_columns(
             if h == 0 and spec.name not in by_shape:
                 continue
             candidates.append((h + s, j, spec.name))
-    candidates.sort(key=lambda t: (-t[0], t[1]))
+    # On a tie a column is the plan's activity before anything else (a plan's one indispensable column).
+    candidates.sort(key=lambda t: (-t[0], t[2] != "activity", t[1]))
     taken_cols: dict[int, tuple[str, float]] = {j: (f, 0.0) for j, f in forced.items()}
     taken_fields = {f for f in forced.values() if f != IGNORE}
     if not complete:

@@ -183,7 +183,8 @@ def load_plan(
             None,
             "24",
             "the plan's length is not in its title block (e.g. '2021-2023', '36-month', '3 year action plan'): 24 "
-            "months, the Commitment's usual plan, assumed (set it with --months, or the Length field on the Upload page)",
+            "months, the Commitment's usual plan, assumed (set it with --months, or the Length field on the Upload "
+            "page)",
         )
     elif not months:
         result.note(sh.name, None, None, str(length), f"the plan runs {length} months ({'; '.join(window.said)})")
@@ -322,7 +323,9 @@ _BODY_SPECS = [f for f in PLAN_FIELDS if f.name in _BODY]
 
 def _could_be_header(row: list[Cell]) -> bool:
     """A text cell naming a column of actions ('Action', 'We commit to:'; a cheap test before scoring the row)."""
-    texts = [c for c in row if isinstance(c, str) and c.strip() and len(c) < 120]
+    # A header is a label or a lead-in line ('We commit to:'), not a sentence of the table's body.
+    texts = [c for c in row if isinstance(c, str) and c.strip() and len(c) <= 100]
+    texts = [c for c in texts if not (c.strip().endswith(".") and len(c) > 40)]
     return any(header_score(c, spec) > 0 for c in texts for spec in _BODY_SPECS)
 
 
@@ -477,6 +480,14 @@ def _looks_like_pillar(s: str) -> bool:
     return any(w in n for w in ("visib", "recogn", "career", "sustain")) and len(n) < 60
 
 
+_BRACKETS = re.compile(r"\(([^()]{4,60})\)")
+_BY_DATE = re.compile(r"\bby\s+((?:the\s+end\s+of\s+)?[A-Za-z]{3,9}\.?\s+\d{4})\b", re.I)
+_TAIL_DATE = re.compile(
+    r"((?:spring|summer|autumn|fall|winter|[A-Za-z]{3,9}\.?)\s+\d{4}(?:\s*[-–]\s*[A-Za-z]{3,9}\.?\s+\d{4})?)\s*$",
+    re.I,
+)
+
+
 @dataclass
 class _Open:
     """The action being read (a merged action spans several rows: continuation rows add to it)."""
@@ -511,10 +522,18 @@ class _Rows:
         self.carried_pillars: tuple[str, int] | None = None
         self.pillar_fill: float | None = None  # (letters, row) of a key-area word above blanks
         self.refs_seen: dict[str, int] = {}
+        self.ref_theme: dict[str, str] = {}
+        self.qualify = False
         self.prefixes: dict[str, str] = {}
         self.counters: dict[str, int] = {}
         self.open: _Open | None = None
         self.assigned = False
+        # A pillar heading just above the header row ('Visibility', then the table) heads the whole table.
+        for row in reversed(sheet.rows[max(0, reading.header_index - 4) : reading.header_index]):
+            values = {" ".join(str(c).split()) for c in row if c is not None}
+            if len(values) == 1 and (letters := _pillar_heading(next(iter(values)))):
+                self.theme, self.section_pillars = next(iter(values)), letters
+                break
 
     def get(self, row: list[Cell], f: str) -> Cell:
         return cell(row, self.cols.get(f))
@@ -527,6 +546,10 @@ class _Rows:
             excel_row = i + 1
             if is_blank(row) or self._is_header_repeat(row):
                 continue
+            lone = [c for c in row if c is not None]
+            if len(self.cols) == 1 and len(lone) == 1 and str(lone[0]).rstrip().endswith(":"):
+                self.result.note(self.sheet.name, excel_row, None, str(lone[0])[:200], "read as a lead-in line")
+                continue  # 'The programme will include:' introduces the list; it is not an action
             sec = self._section_text(i, row)
             if sec is not None:
                 self._flush()
@@ -640,16 +663,18 @@ class _Rows:
                 self.theme = theme
                 self.section_pillars = pillars_from_words(theme) if _looks_like_pillar(theme) else ""
         start, due = self._dates(excel_row, row)
+        if not {"start", "due", "timescale"} & self.cols.keys():
+            start, due = self._dates_in_text(excel_row, row, start, due)
         return _Open(
             row=excel_row,
-            ref=text(self.get(row, "ref")).strip(),
+            ref=text(self.get(row, "ref")).strip().rstrip("."),  # "1." as lists number items
             theme=self.theme,
             purpose=clean_bullets(self.get(row, "purpose")),
             activity=clean_bullets(self.get(row, "activity")),
             impact=text(self.get(row, "impact")),
             evidence=clean_bullets(self.get(row, "evidence")),
             owners=split_owners(self.get(row, "owner")),
-            pillars=self._pillars(excel_row, row),
+            pillars=self._pillars(excel_row, row) or self._leading_pillar(excel_row, row),
             start=start,
             due=due,
             measures=clean_bullets(self.get(row, "measures")),
@@ -715,6 +740,20 @@ class _Rows:
             pillars = self.section_pillars
         return "".join(p for p in "VRCS" if p in pillars)
 
+    def _leading_pillar(self, excel_row: int, row: list[Cell]) -> str:
+        """Pillars named at the start of an action that has no other ('Visibility - to ensure that…'), in a plan
+        with no pillar columns."""
+        if self.pillar_cols or "pillars" in self.cols:
+            return ""
+        body = text(self.get(row, "activity") or self.get(row, "purpose"))
+        m = re.match(r"^(visibility|recognition|career development|sustainability)\s*[–—:\-]\s+", body, re.I)
+        if not m:
+            return ""
+        self.result.note(
+            self.sheet.name, excel_row, None, m.group(1), "pillar read from the words the action starts with"
+        )
+        return pillars_from_words(m.group(1))
+
     def _pillars_grouped(self) -> bool:
         """True when the pillar column names a pillar once above a block (at most half its rows filled), so a blank
         cell means 'as above'; in a column filled row by row a blank means none."""
@@ -724,6 +763,38 @@ class _Rows:
             filled = sum(1 for r in body if cell(r, j) is not None)
             self.pillar_fill = filled / len(body) if body else 1.0
         return self.pillar_fill <= 0.5
+
+    def _dates_in_text(self, excel_row: int, row: list[Cell], start: date, due: date) -> tuple[date, date]:
+        """A plan with no date column may give dates in its words: a period in brackets ('Exhibition (March
+        2019-February 2020)', 'Webpage created (September 2022)', '(launched in Autumn 2023)') or a deadline ('6 by
+        Aug 2023') in the action or its impact. The latest is the due date, with a note saying where it came from."""
+        found: list[tuple[date | None, date | None, str]] = []
+        for f in ("activity", "purpose", "impact", "measures", "evidence"):
+            words = text(self.get(row, f))
+            for inner in _BRACKETS.findall(words):
+                got = parse_period(inner.strip(), plan_start=self.start)
+                if got is None and (m := _TAIL_DATE.search(inner)):
+                    got = parse_period(m.group(1), plan_start=self.start)
+                if got and (got[0] or got[1]):
+                    found.append((got[0], got[1], f"({inner})"))
+            for m in _BY_DATE.finditer(words):
+                got = parse_period(m.group(1), plan_start=self.start)
+                if got and got[1]:
+                    found.append((None, got[1], m.group(0)))
+        if not found:
+            return start, due
+        ends = [f[1] for f in found if f[1]]
+        firsts = [f[0] for f in found if f[0]]
+        new_start, new_due = (min(firsts) if firsts else start), (max(ends) if ends else due)
+        shown = "; ".join(f[2] for f in found)[:200]
+        self.result.note(
+            self.sheet.name,
+            excel_row,
+            None,
+            shown,
+            (f"due {new_due:%d %b %Y}" if ends else f"starts {new_start:%d %b %Y}") + ", read from the plan's words",
+        )
+        return min(new_start, new_due), new_due
 
     def _dates(self, excel_row: int, row: list[Cell], *, quiet: bool = False) -> tuple[date, date]:
         """(start, due) from Start/Due/Timescale cells; anything unread is a warning and the plan's window is used."""
@@ -808,6 +879,26 @@ class _Rows:
         self.result.note(self.sheet.name, None, None, None, "refs read from the numbers the actions start with")
         self.result.meta["refs_assigned"] = False
 
+    def _qualify(self, theme: str, ref: str) -> str:
+        """Numbers that restart in each area (Visibility 1-8, then Recognition 1-4) become 'V1', 'R1': refs must
+        be unique in a plan. The actions already read are renamed the same way, once."""
+        if not self.qualify:
+            self.qualify = True
+            self.refs_seen, self.ref_theme = {}, {}
+            for a in self.result.rows:
+                if re.fullmatch(r"\d+(?:\.\d+)*", a.ref):
+                    a.ref = f"{self._prefix(a.theme or a.pillars)}{a.ref}"
+                self.refs_seen[a.ref] = 0
+                self.ref_theme[a.ref] = a.theme or a.pillars
+            self.result.note(
+                self.sheet.name,
+                None,
+                None,
+                None,
+                "the action numbers restart in each area: refs are the area's initial and the number (V1, R1)",
+            )
+        return f"{self._prefix(theme)}{ref}"
+
     def _flush(self) -> None:
         """Store the open action (after all its continuation rows)."""
         if self.open is None:
@@ -819,6 +910,10 @@ class _Rows:
             self.counters[prefix] = self.counters.get(prefix, 0) + 1
             ref = f"{prefix}{self.counters[prefix]}"
             self.assigned = True
+        numbered = bool(o.ref) and bool(re.fullmatch(r"\d+(?:\.\d+)*", o.ref))
+        area = o.theme or o.pillars  # the block the number counts within
+        if numbered and (self.qualify or (ref in self.refs_seen and self.ref_theme.get(ref) != area)):
+            ref = self._qualify(area, ref)
         if ref in self.refs_seen:
             self.result.add(
                 self.sheet.name,
@@ -830,6 +925,7 @@ class _Rows:
             )
             return
         self.refs_seen[ref] = o.row
+        self.ref_theme[ref] = area
         if not o.owners and "owner" in self.cols:
             self.result.add(
                 self.sheet.name,

@@ -234,7 +234,7 @@ IADEMAIL = PlanSpec(
     cli_args=("--plan-start", "2019-01"),
     actions=(
         *(
-            ExpectedAction(activity, "V", None, ref=str(n))
+            ExpectedAction(activity, "V", None, ref=f"V{n}")
             for n, activity in enumerate(
                 (
                     "Create an online web presence",
@@ -250,7 +250,7 @@ IADEMAIL = PlanSpec(
             )
         ),
         *(
-            ExpectedAction(activity, "R", None, ref=str(n))
+            ExpectedAction(activity, "R", None, ref=f"R{n}")
             for n, activity in enumerate(
                 (
                     "Source funding and promote funding for technicians to apply for professional recognition",

@@ -240,7 +240,9 @@ def _writers() -> dict[str, Callable[[Session, Actor], Any]]:
 
     return {
         "tracker.load.core.load_file (plan)": lambda s, a: load_file(PLAN_CSV, filename="p.csv", session=s, actor=a),
-        "tracker.load.core.load_file (updates)": lambda s, a: load_file(UPDATE_CSV, filename="u.csv", session=s, actor=a),
+        "tracker.load.core.load_file (updates)": lambda s, a: load_file(
+            UPDATE_CSV, filename="u.csv", session=s, actor=a
+        ),
         "tracker.load.core.load_file (workforce)": lambda s, a: load_file(
             HR_CSV, filename="hr.csv", session=s, actor=a, kind="workforce"
         ),

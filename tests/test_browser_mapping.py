@@ -146,11 +146,8 @@ def field_select(tab: Page, letter: str) -> Any:
 
 
 def field_value(tab: Page, letter: str) -> str:
-    """What the field select of column `letter` shows chosen."""
-    box = tab.locator(f'{MAIN} [data-testid="stSelectbox"]').filter(
-        has=tab.get_by_role("combobox", name=f"Field for column {letter}", exact=True)
-    )
-    return str(box.inner_text())
+    """What the field select of column `letter` shows chosen (the combobox's value)."""
+    return str(field_select(tab, letter).input_value())
 
 
 def held_actions(site: Site) -> list[dict[str, Any]]:

@@ -7,8 +7,8 @@ plans_*.py; CORPUS_*.md say where each came from and every judgement behind them
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from datetime import date

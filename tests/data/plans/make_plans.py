@@ -10,8 +10,8 @@ The expected values live in the `plans_*.py` modules (decided from the published
 from __future__ import annotations
 
 import argparse
-import io
 import importlib
+import io
 import json
 import pkgutil
 import sys

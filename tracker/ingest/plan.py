@@ -136,7 +136,8 @@ def load_plan(
             "unrecognised_layout",
             "could not find the action plan's table: no row in the first 30 names a column of actions (Activity, "
             f"Action, Objective, …) beside an owner, pillar, impact, theme or date column. Headers seen: "
-            f"{headers_seen(wb)}. Map the columns by hand ({', '.join(FIELDS)}).",
+            f"{headers_seen(wb)}. Map the columns by hand: the mapping step on the Upload page, or --map FIELD=HEADER "
+            f"on the command line, FIELD one of {', '.join(FIELDS)}.",
         )
         return result
     sh, reading = found
@@ -629,8 +630,11 @@ class _Rows:
             return value
         if _pillar_heading(value) or _theme_heading(value) or _TITLE_PREFIX.match(value):
             return value  # "Visibility", "Theme 2: Recognition" alone on a row: headings in any column
-        if j0 == first_mapped and len(self.cols) >= 2 and self._next_has_columns(i):
-            return value  # alone in the first column of a table whose actions fill several: a heading
+        if j0 == first_mapped and len(self.cols) >= 2 and len(value.split()) <= 4 and self._next_has_columns(i):
+            # A name alone in the first column over actions that fill several ('Understand', 'Develop'): a
+            # heading. A sentence there ('Reinstating the annual conference from 2021') is an action that left
+            # its other cells blank.
+            return value
         if _NUMBERED.match(value) and self._next_is_unnumbered_action(i):
             return value  # "2 – Continue to increase…" alone, over un-numbered actions: an objective heading
         return None

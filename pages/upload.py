@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Any, Literal
 
@@ -37,7 +38,7 @@ from tracker.load import LoadOutcome, PlanOptions, load_file, plan_preview
 from tracker.templates import plan_template, workforce_template
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-TYPES = ["xlsx", "xls", "ods", "csv"]
+TYPES = ["xlsx", "xlsb", "xls", "ods", "csv"]
 AUTO = ""
 LINK_PAGES = {
     "action_plan": ("pages/action_plan.py", ":material/checklist:"),
@@ -232,6 +233,8 @@ def plan_options(choice: dict[str, Any]) -> PlanOptions:
         header_row=choice.get("header_row"),
         sheet=choice.get("sheet"),
         allow_withdraw=bool(choice.get("allow_withdraw")),
+        # A header row the person picked is read afresh, not with the mapping kept for another row's headers.
+        use_saved=choice.get("header_row") is None,
     )
 
 
@@ -519,7 +522,7 @@ with st.container(horizontal=True):
             help="The date the HR extract describes; blank: the date in the file.",
         )
 file = st.file_uploader(
-    "Spreadsheet (.xlsx, .xls, .ods or .csv)",
+    "Spreadsheet (.xlsx, .xlsb, .xls, .ods or .csv)",
     type=TYPES,
     key="upload_file" if gen == 0 else f"upload_file_{gen}",
     max_upload_size=-(-limit // 2**20),
@@ -567,6 +570,9 @@ options: dict[str, Any] = {
     "plan_start": plan_start and plan_start.replace(day=1),
     "as_of": as_at,
     "plan": plan,
+    # The first check of a file is recorded (a refused file leaves its trace); re-checks while the person corrects
+    # the mapping are not, or each change would leave one.
+    "record": set(choice) <= {"sha"},
 }
 key = (sha, file.name, kind, plan_start, as_at, plan)
 result = state.get("upload_check")
@@ -583,6 +589,17 @@ out = result.get("outcome")
 ready = out is not None and out.outcome == "ready"
 if ready and state.pop("upload_confirm", None) == result["token"]:
     name, stored = state["upload_store"][sha]  # the very bytes the preview was made from
+    if out is not None and out.kind == "plan" and out.result is not None and out.result.meta.get("columns"):
+        # The mapping on screen, confirmed: kept for the next file with the same header row. It reads the file
+        # exactly as the preview did.
+        confirmed = replace(
+            plan,
+            mapping=out.result.meta["columns"],
+            complete=True,
+            header_row=out.result.meta["header_row"],
+            sheet=out.result.meta["sheet"],
+        )
+        options = {**options, "plan": confirmed}
     loaded = check(stored, name, dry_run=False, options=options)  # and the very options
     restart()
     state["upload_done"] = {"result": loaded, "name": name}

@@ -388,6 +388,13 @@ def test_an_admin_previews_a_plan_added_changed_and_withdrawn(monkeypatch: pytes
     csv = b"Ref,Theme,Activity,Who\nU1,Understand,Map skills again,HR\nX9,Value,A new action,OD\n"
     before = counts(db)
     upload(at, "plan.csv", csv, "text/csv")
+    # Five of the plan's six actions would be withdrawn: refused until the administrator says it is meant.
+    assert [e.value for e in at.error] == [
+        "1 problem: nothing can be loaded yet. Fix it here (sheet, header row, columns, start, length) or in the "
+        "file and upload it again."
+    ]
+    assert counts(db) == {**before, "Upload": before["Upload"] + 1}  # the refused check is recorded, nothing else
+    at.checkbox(key="upload_map_withdraw").check().run()
     preview = table(at, "Change", "Action", "From", "To")
     changes = dict(zip(preview["Action"], preview["Change"], strict=True))
     assert changes == {
@@ -396,4 +403,4 @@ def test_an_admin_previews_a_plan_added_changed_and_withdrawn(monkeypatch: pytes
         **{ref: "Action withdrawn" for ref in ("D1", "D2", "D3", "V1", "V2")},
     }
     assert "changed: " in preview.set_index("Action").loc["U1", "Details"]
-    assert counts(db) == before
+    assert counts(db) == {**before, "Upload": before["Upload"] + 1}  # the preview wrote nothing more

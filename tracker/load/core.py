@@ -78,6 +78,7 @@ class PlanOptions:
     header_row: int | None = None  # as Excel numbers it
     sheet: str | None = None
     allow_withdraw: bool = False
+    use_saved: bool = True  # read with the mapping kept for the file's header row, when none is given
 
 
 # A re-import that would withdraw more than this share of the current plan's actions needs a yes.
@@ -97,6 +98,7 @@ def load_file(
     as_of: date | None = None,
     mapping: Mapping[str, str] | None = None,
     plan: PlanOptions | None = None,
+    record: bool = True,
     settings: Settings | None = None,
     today: date | None = None,
 ) -> LoadOutcome:
@@ -108,7 +110,9 @@ def load_file(
     loading it would write, for the user to confirm. Raises UnreadableFile (after recording it) when the file
     cannot be read at all, and PermissionDenied (after logging it) when the actor's role may not load the kind.
     `plan` says what the person knows of a plan file (`plan_start` and `mapping` are shorthands for its start
-    and mapping). A plan loaded with a mapping keeps it for the next file with the same header row; a plan file
+    and mapping). `record=False` leaves no upload record for a dry run the file fails (a page re-checking a file
+    while its user corrects the mapping; the first check and every load are recorded). A plan loaded with a
+    mapping keeps it for the next file with the same header row; a plan file
     without one is read with the mapping kept for its header row, if any.
 
     Example:
@@ -139,6 +143,7 @@ def load_file(
                 uploaded_by=uploaded_by,
                 as_of=as_of,
                 plan=plan,
+                record=record or not dry_run,
                 settings=settings,
                 today=today,
             )
@@ -185,6 +190,7 @@ def _load_once(
     uploaded_by: str,
     as_of: date | None,
     plan: PlanOptions,
+    record: bool,
     settings: Settings,
     today: date | None,
 ) -> LoadOutcome:
@@ -265,6 +271,8 @@ def _load_once(
     changes = planned_changes(session, kind or "", result, held) if result.valid else []
     if kind == "plan" and result.valid and not plan.allow_withdraw:
         _guard_withdrawal(session, result, changes)
+    if not result.valid and not record:
+        return LoadOutcome("rejected", kind or "", name, None, result, message=_problems(result))
     if not result.valid:
         up = record_upload(
             session,
@@ -273,7 +281,7 @@ def _load_once(
             kind or "",
             uploaded_by,
             "rejected",
-            f"{plural(len(result.errors), 'problem')} found: nothing was written",
+            _problems(result),
             sha=wb.sha256,
             issues=result,
             settings=settings,
@@ -342,10 +350,14 @@ def _load_once(
     return LoadOutcome("loaded", kind or "", name, up.id, result, counts, up.message, changes)
 
 
+def _problems(result: LoadResult) -> str:
+    return f"{plural(len(result.errors), 'problem')} found: nothing was written"
+
+
 def _read_plan(session: Session, wb: Workbook, options: PlanOptions, held: Plan | None) -> LoadResult:
     """The plan in `wb` read with what the person said, else with the mapping kept for its header row."""
     mapping, complete, kept = options.mapping, options.complete, None
-    if not mapping:
+    if mapping is None and options.use_saved:
         for sheet in wb.sheets:
             kept = saved_mapping(session=session, kind="plan", rows=sheet.rows)
             if kept is not None:

@@ -27,11 +27,8 @@ IDS = [p.slug for p in PLANS]
 # A layout no reader can settle alone, and what a person tells it (the CLI's --map, the browser's mapping step):
 # CCCU's two columns of prose have no headers, and only a reader of English knows which is the action.
 PERSON_SAYS: dict[str, tuple[str, ...]] = {"cccu_24m": ("--map", "activity=(column A)")}
-# Known misses, each a test that fails until it is fixed (strict xfail).
-KNOWN_MISSES = {
-    "crick_2018_2020": "the second action's date is only in a sentence of its detail ('will be submitted in April "
-    "2019'); dates are read from brackets and 'by <month>' in the words, not from any sentence",
-}
+# Known misses, each a test that fails until it is fixed (strict xfail): {slug: why}. None at present.
+KNOWN_MISSES: dict[str, str] = {}
 
 
 def corpus_params() -> list[Any]:

@@ -482,6 +482,9 @@ def _looks_like_pillar(s: str) -> bool:
 
 
 _BRACKETS = re.compile(r"\(([^()]{4,60})\)")
+_WILL_DATE = re.compile(
+    r"\bwill be\s+\w+\s+(?:in|by|during)\s+((?:spring|summer|autumn|winter|[A-Za-z]{3,9})\.?\s+\d{4})\b", re.I
+)
 _BY_DATE = re.compile(r"\bby\s+((?:the\s+end\s+of\s+)?[A-Za-z]{3,9}\.?\s+\d{4})\b", re.I)
 _TAIL_DATE = re.compile(
     r"((?:spring|summer|autumn|fall|winter|[A-Za-z]{3,9}\.?)\s+\d{4}(?:\s*[-–]\s*[A-Za-z]{3,9}\.?\s+\d{4})?)\s*$",
@@ -782,6 +785,14 @@ class _Rows:
                 if got and (got[0] or got[1]):
                     found.append((got[0], got[1], f"({inner})"))
             for m in _BY_DATE.finditer(words):
+                got = parse_period(m.group(1), plan_start=self.start)
+                if got and got[1]:
+                    found.append((None, got[1], m.group(0)))
+        # Sentences in the columns read as nothing ('Detail'): 'will be submitted in April 2019'.
+        for j, c in enumerate(row):
+            if j in self.cols.values() or not isinstance(c, str):
+                continue
+            for m in _WILL_DATE.finditer(c):
                 got = parse_period(m.group(1), plan_start=self.start)
                 if got and got[1]:
                     found.append((None, got[1], m.group(0)))

@@ -276,6 +276,7 @@ NO_ROLE = {
     "tracker.load.write.write_plan": "load_file's plan write, after its role check",
     "tracker.load.write.write_updates": "load_file's update write, after its role and ownership checks",
     "tracker.load.write.write_workforce": "load_file's workforce write, after its role check",
+    "tracker.load.mapping.save_mapping": "keeps a plan's mapping inside load_file, after its role check",
 }
 WRITE = re.compile(r"session\.(add|delete|commit)\(|execute\((insert|delete|update)\(|\bsrc\.backup\(|migrate\(")
 

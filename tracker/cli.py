@@ -32,6 +32,7 @@ from tracker.config import ConfigError, get_settings, load_settings
 from tracker.db import dispose_all, open_engine
 from tracker.demo import set_demo_passwords
 from tracker.exports import to_csv, to_table
+from tracker.history import change_counts
 from tracker.ingest.base import UnreadableFile
 from tracker.ingest.plan import FIELD_HELP as PLAN_FIELDS
 from tracker.load import KINDS, PlanOptions, describe_actions, describe_reading, load_file
@@ -347,7 +348,7 @@ def _load(args: argparse.Namespace, session: Session, actor: Actor) -> int:
         print(f"{exc.filename}: cannot read: {exc.message}", file=sys.stderr)
         return 2
     if out.result:
-        if out.kind == "plan" and "reading" in out.result.meta:
+        if args.dry_run and out.kind == "plan" and "reading" in out.result.meta:
             for line in describe_reading(out.result):
                 print(line)
         for line in out.result.issue_lines():
@@ -359,7 +360,7 @@ def _load(args: argparse.Namespace, session: Session, actor: Actor) -> int:
             return 2  # the file is fine: the command needs --plan-start or --map
         return 1
     if out.outcome == "ready":
-        print(f"{out.filename}: read as {out.kind}; would write: {out.message} (nothing written: --dry-run)")
+        print(f"{out.filename}: read as {out.kind}; would write: {change_counts(out.changes)} (nothing written)")
         if out.kind == "plan" and out.result:
             for line in describe_actions(out.result):
                 print(line)

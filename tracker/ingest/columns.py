@@ -264,7 +264,7 @@ def header_score(header: str, spec: FieldSpec) -> float:
 
     Example:
         >>> header_score("Planned action/objective", PLAN_FIELDS[3]), header_score("Lead", PLAN_FIELDS[3])
-        (4.0, 0.0)
+        (3.0, 0.0)
     """
     n = norm(header)
     if not n:
@@ -361,8 +361,12 @@ def choose_columns(
             h = max(h - 1.5, 0.5) if repeat and h else h
             s = shape_score(p, spec)
             by_shape = ("pillars", "due", "timescale", "owner", "ref") + (("activity",) if by_content else ())
-            if spec.required_shape and (s <= 0 or (h == 0 and spec.name not in by_shape)):
+            if spec.required_shape and h == 0 and spec.name not in by_shape:
                 continue
+            if spec.required_shape and s <= 0:
+                if h < 10 or p.long >= 0.5:
+                    continue
+                s = 0.0  # 'Ref' over refs of any shape ('=1+1', 'A-7'): the header says it outright
             if h == 0 and s < (1.5 if by_content else 2.5):  # mapped by what it holds only when unmistakable
                 continue
             if h == 0 and spec.name not in by_shape:

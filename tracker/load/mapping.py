@@ -5,7 +5,7 @@ Example:
     >>> from sqlmodel import Session
     >>> from tracker.db import open_engine
     >>> with Session(open_engine("sqlite://")) as s:
-    ...     save_mapping(session=s, kind="plan", header=["What we do", "Person"],
+    ...     _ = save_mapping(session=s, kind="plan", header=["What we do", "Person"],
     ...                  mapping={"activity": "What we do", "owner": "Person"}, saved_by="a@uni.ac.uk")
     ...     print(saved_mapping(session=s, kind="plan", rows=[["Our plan"], ["What we do", "Person"]]).mapping)
     {'activity': 'What we do', 'owner': 'Person'}

@@ -200,7 +200,7 @@ def confirm_button(tab: Page) -> Any:
 
 # Tables drawn by st.dataframe are canvas; the grid keeps the visible cells in an accessible <table> inside it,
 # which is read here (so is an st.table's). Rows become {header: text}.
-_TABLES = """([header]) => {
+TABLES_JS = """([header]) => {
   const out = [];
   for (const table of document.querySelectorAll('[data-testid="stMain"] table')) {
     const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim());
@@ -231,7 +231,7 @@ def wait_for_table(tab: Page, header: str) -> None:
 def tables_with(tab: Page, header: str) -> list[list[dict[str, str]]]:
     """Every table on the page that has a column `header`, waited for until one has a row."""
     wait_for_table(tab, header)
-    return tab.evaluate(_TABLES, [header])  # type: ignore[no-any-return]
+    return tab.evaluate(TABLES_JS, [header])  # type: ignore[no-any-return]
 
 
 def grid_cell(tab: Page, text: str) -> Any:

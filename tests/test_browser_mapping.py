@@ -39,6 +39,8 @@ from tests.browser_util import (  # noqa: E402
     sign_in,
     wait_for_run,
 )
+from tests.test_browser_flows import TABLES_JS  # noqa: E402
+from tests.test_upload_mapping import ACTIONS, HEADER  # noqa: E402
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -51,22 +53,6 @@ pytest_plugins = ["tests.browser_util"]  # chromium, browser, browser_context, p
 ADMIN = "plans.admin@example.ac.uk"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGES = {p.title: p for p in app_pages()}
-HEADER = ["Ref", "Theme", "Activity", "Lead", "Impact", "V", "R", "C", "S"]
-ACTIONS = [
-    [
-        "U1",
-        "Understand",
-        "Survey every technician on skills and careers",
-        "HR",
-        "A baseline of skills",
-        "X",
-        "",
-        "X",
-        "",
-    ],
-    ["D1", "Develop", "Set up communities of practice across faculties", "Deans", "Shared practice", "X", "", "X", "X"],
-    ["V1", "Value", "Create annual technician awards", "OD", "Recognition of technicians", "", "X", "", ""],
-]
 
 
 def plan_xlsx() -> bytes:
@@ -112,38 +98,20 @@ def admin_tab(browser_context: BrowserContext, site: Site) -> Iterator[Page]:
     tab.close()
 
 
-# Rows of every table on the page with a column `header` (st.dataframe keeps its visible cells in a <table>).
-_TABLES = """([header]) => {
-  const out = [];
-  for (const table of document.querySelectorAll('[data-testid="stMain"] table')) {
-    const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim());
-    if (!heads.includes(header)) continue;
-    const rows = [];
-    for (const tr of table.querySelectorAll('tbody tr')) {
-      const cells = [...tr.querySelectorAll('th, td')].map((c) => c.textContent.trim());
-      const names = cells.length === heads.length ? heads : heads.slice(heads.length - cells.length);
-      rows.push(Object.fromEntries(names.map((h, i) => [h, cells[i]])));
-    }
-    out.push(rows);
-  }
-  return out;
-}"""
-
-
 def preview_pillars(tab: Page, want: dict[str, str]) -> dict[str, str]:
     """{ref: pillars} from the preview of the actions once it shows `want` (the grid redraws its cells a moment
     after the run), or what it shows after the wait."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     def shown() -> dict[str, str]:
-        tables: list[list[dict[str, str]]] = tab.evaluate(_TABLES, ["Pillars"])
+        tables: list[list[dict[str, str]]] = tab.evaluate(TABLES_JS, ["Pillars"])
         return {r["Ref"]: r["Pillars"] for r in tables[0]} if tables else {}
 
     with contextlib.suppress(PlaywrightTimeout):
         tab.wait_for_function(
             f"""() => {{
               const want = {json.dumps(want)};
-              const got = ({_TABLES})(['Pillars'])[0] || [];
+              const got = ({TABLES_JS})(['Pillars'])[0] || [];
               return got.length === Object.keys(want).length && got.every((r) => want[r.Ref] === r.Pillars);
             }}""",
             timeout=10_000,

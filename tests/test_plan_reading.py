@@ -4,9 +4,7 @@ window, the column mapping remembered, and no silent withdrawal (issue 12)."""
 from __future__ import annotations
 
 import io
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -17,6 +15,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from tests.test_cli import run
 from tracker.ingest.plan import FIELD_HELP, find_plan_table, headers_seen, load_plan, read_window
 from tracker.ingest.reader import read_workbook
 from tracker.load import PlanOptions, load_file
@@ -328,15 +327,7 @@ def test_a_reimport_that_withdraws_most_of_the_plan_needs_a_yes(engine: Engine, 
 
 
 def cli(tmp_path: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
-    return subprocess.run(
-        [sys.executable, "-m", "tracker", "--db", f"sqlite:///{tmp_path / 't.db'}", *map(str, args)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run(f"sqlite:///{tmp_path / 't.db'}", *args)
 
 
 def test_cli_map_rejects_an_unknown_field_and_help_lists_them(tmp_path: Path, make_xlsx: MakeXlsx) -> None:

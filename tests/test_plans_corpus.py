@@ -7,10 +7,7 @@ plans_*.py; CORPUS_*.md say where each came from and every judgement behind them
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ import pytest
 
 from tests.data.plans.make_plans import HERE, all_plans, main
 from tests.data.plans.spec import PlanSpec
+from tests.test_cli import run as cli
 from tracker.plans import window_end
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,18 +36,6 @@ def corpus_params() -> list[Any]:
         else pytest.param(p, id=p.slug)
         for p in PLANS
     ]
-
-
-def cli(db: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
-    return subprocess.run(
-        [sys.executable, "-m", "tracker", "--db", db, *map(str, args)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
 
 
 def test_corpus_is_twelve_real_plans_from_different_institutions() -> None:

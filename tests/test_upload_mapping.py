@@ -9,7 +9,6 @@ actions were decided from the published text, see tests/data/plans/spec.py).
 from __future__ import annotations
 
 import io
-import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from tests.apputil import open_app
 from tests.data.plans.make_plans import HERE, all_plans
 from tests.data.plans.spec import PlanSpec
 from tests.test_plans_corpus import KNOWN_MISSES
+from tests.test_upload_page import plain, table, upload
 from tracker.db import open_engine
 from tracker.models import Action, Plan, Upload
 from tracker.plans import window_end
@@ -74,23 +74,6 @@ def plan_xlsx(rows: list[list[Any]], *, title: str | None = TITLE, sheet: str = 
 def empty(tmp_path: Path) -> str:
     """A database with no plan (open_app adds the administrator)."""
     return f"sqlite:///{tmp_path / 'empty.db'}"
-
-
-def plain(markdown: str) -> str:
-    return re.sub(r"\\(.)", r"\1", markdown)
-
-
-def upload(at: AppTest, name: str, data: bytes) -> AppTest:
-    at.file_uploader[0].set_value((name, data, XLSX)).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def table(at: AppTest, *columns: str) -> Any:
-    for df in [*at.dataframe, *at.table]:
-        if set(columns) <= set(df.value.columns):
-            return df.value
-    raise AssertionError(f"no table with columns {columns}")
 
 
 def preview(at: AppTest) -> list[dict[str, str]]:

@@ -446,7 +446,7 @@ def plan_step(out: LoadOutcome, choice: dict[str, Any], book: list[tuple[str, li
         st.dataframe(actions, hide_index=True, width="stretch", column_config=PREVIEW_CONFIG)
     if result.notes:
         with st.expander(f"How the file was read: {len(result.notes)} guess{'es' if len(result.notes) != 1 else ''}"):
-            issue_table(issue_rows(result.notes, severity="warning"))
+            issue_table(issue_rows(result.notes, severity="warning", saying="How it was read"))
 
 
 # --- 1. the template --------------------------------------------------------------------------------

@@ -176,3 +176,31 @@ def test_an_admin_maps_a_column_sees_the_preview_change_and_loads(admin_tab: Pag
     screenshot(tab, "mapping-3-loaded")
     held = held_actions(site)
     assert [(a["ref"], "".join(a["pillars"])) for a in held] == [("U1", "V"), ("D1", "VS"), ("V1", "R")]
+
+
+def test_an_admin_loads_a_real_published_plan_as_read(admin_tab: Page, site: Site) -> None:
+    """Cardiff's 2020-23 plan as published: a heading merged over two columns, themes in words, timescales in words,
+    an action merged over two rows. The step shows what was read and every guess; confirming stores it."""
+    from playwright.sync_api import FilePayload, expect
+
+    from tests.data.plans.make_plans import HERE
+
+    tab = admin_tab
+    click_nav(tab, PAGES["Upload"])
+    before = runs_so_far(tab)
+    data = (HERE / "cardiff_2020_23.xlsx").read_bytes()
+    tab.locator(FILE_INPUT).set_input_files(files=[FilePayload(name="cardiff.xlsx", mimeType=XLSX, buffer=data)])
+    wait_for_run(tab, before)
+    main = tab.locator(MAIN)
+    expect(main).to_contain_text("3. Check how the plan was read")
+    expect(main).to_contain_text("1 August 2020 – 31 July 2023")
+    want = {"V1": "V, S", "E1": "", "E2": "", "Vi1": "V, C, S"}
+    assert preview_pillars(tab, want) == want
+    main.get_by_text(re.compile(r"How the file was read")).click()
+    expect(main).to_contain_text("merged with the action above")
+    assert_no_errors(tab, "a real plan in the mapping step")
+    screenshot(tab, "mapping-4-real-plan")
+    before = runs_so_far(tab)
+    main.get_by_role("button", name=re.compile("Confirm and load")).click()
+    wait_for_run(tab, before)
+    expect(tab.locator(SUCCESS_BOX)).to_contain_text("4 actions added")

@@ -181,10 +181,12 @@ def upload_issues(*, session: Session, actor: Actor, upload_id: int) -> list[dic
     return issue_rows(up.issues)
 
 
-def issue_rows(issues: Iterable[Issue | Mapping[str, Any]], severity: str | None = None) -> list[dict[str, Any]]:
+def issue_rows(
+    issues: Iterable[Issue | Mapping[str, Any]], severity: str | None = None, *, saying: str = "Problem"
+) -> list[dict[str, Any]]:
     """Issues as table rows: Sheet, Row (as Excel numbers it, as text: blank for a problem with the whole
-    sheet or file), Column, Value, Problem, and Severity; only those of `severity` when given (and then no
-    Severity column).
+    sheet or file), Column, Value, Problem (or `saying`: the reader's notes are guesses, not problems), and
+    Severity; only those of `severity` when given (and then no Severity column).
 
     Example:
         >>> bad = Issue("Progress", 412, "Status", "Purple", "bad_status", "not a status")
@@ -203,7 +205,7 @@ def issue_rows(issues: Iterable[Issue | Mapping[str, Any]], severity: str | None
             "Row": "" if d.get("row") is None else str(d["row"]),
             "Column": d.get("column") or "",
             "Value": "" if d.get("value") is None else str(d["value"]),
-            "Problem": d.get("message") or "",
+            saying: d.get("message") or "",
         }
         if severity is None:
             row["Severity"] = d.get("severity", "error")

@@ -234,39 +234,10 @@ def _load_once(
         session.commit()
         return LoadOutcome("duplicate", kind, name, up.id, message=up.message)
 
-    result: LoadResult
     held = current_plan(session=session)
-    if kind not in KINDS:
-        result = LoadResult(kind="", filename=name)
-        result.add(
-            wb.sheets[0].name,
-            None,
-            None,
-            None,
-            "unknown_kind",
-            "cannot tell whether this is an action plan, an update or a workforce extract; "
-            "say which with --kind plan|updates|workforce",
-        )
-    elif kind == "plan":
-        result = _read_plan(session, wb, plan, held)
-    elif kind == "updates":
-        if held is None:
-            result = LoadResult(kind=kind, filename=name)
-            result.add(
-                wb.sheets[0].name,
-                None,
-                None,
-                None,
-                "no_plan",
-                "there is no action plan yet: load the plan before its updates",
-            )
-        else:
-            context = plan_context(session, held)
-            if actor.role == "lead":
-                context.allowed = actor.owns
-            result = load_updates(wb, plan=context, uploaded_by=uploaded_by, today=today)
-    else:
-        result = load_workforce(wb, as_of=as_of)
+    result = _parse(
+        session, wb, kind, actor=actor, plan=plan, held=held, as_of=as_of, uploaded_by=uploaded_by, today=today
+    )
 
     changes = planned_changes(session, kind or "", result, held) if result.valid else []
     if kind == "plan" and result.valid and not plan.allow_withdraw:
@@ -301,19 +272,7 @@ def _load_once(
             session, data, name, kind or "", uploaded_by, "loaded", "", sha=wb.sha256, issues=result, settings=settings
         )
         assert up.id is not None
-        if kind == "plan":
-            counts = write_plan(session, result, up)
-            if plan.mapping:  # a mapping the person gave: offered again for a file with the same headers
-                reading = result.meta["reading"]
-                header = wb.sheet(result.meta["sheet"]).rows[reading.header_index]  # type: ignore[union-attr]
-                save_mapping(
-                    session=session, kind="plan", header=header, mapping=result.meta["columns"], saved_by=uploaded_by
-                )
-        elif kind == "updates":
-            assert held is not None
-            counts = write_updates(session, result, held, up.id)
-        else:
-            counts = write_workforce(session, result, up.id)
+        counts = _write(session, kind or "", result, up, wb=wb, held=held, plan=plan, uploaded_by=uploaded_by)
         up.rows_accepted = sum(v for k, v in counts.items() if k not in ("unchanged", "snapshots", "input_rows"))
         up.message = describe_counts(counts)
         session.add(up)
@@ -348,6 +307,80 @@ def _load_once(
         session.commit()
         raise
     return LoadOutcome("loaded", kind or "", name, up.id, result, counts, up.message, changes)
+
+
+def _parse(
+    session: Session,
+    wb: Workbook,
+    kind: str | None,
+    *,
+    actor: Actor,
+    plan: PlanOptions,
+    held: Plan | None,
+    as_of: date | None,
+    uploaded_by: str,
+    today: date | None,
+) -> LoadResult:
+    """The rows and issues of `wb` read as `kind` (an issue saying why when it cannot be read as anything)."""
+    if kind == "plan":
+        return _read_plan(session, wb, plan, held)
+    if kind == "workforce":
+        return load_workforce(wb, as_of=as_of)
+    if kind == "updates" and held is not None:
+        context = plan_context(session, held)
+        if actor.role == "lead":
+            context.allowed = actor.owns
+        return load_updates(wb, plan=context, uploaded_by=uploaded_by, today=today)
+    result = LoadResult(kind=kind or "", filename=wb.filename)
+    if kind == "updates":
+        result.add(
+            wb.sheets[0].name,
+            None,
+            None,
+            None,
+            "no_plan",
+            "there is no action plan yet: load the plan before its updates",
+        )
+    else:
+        result.add(
+            wb.sheets[0].name,
+            None,
+            None,
+            None,
+            "unknown_kind",
+            "cannot tell whether this is an action plan, an update or a workforce extract; "
+            "say which with --kind plan|updates|workforce",
+        )
+    return result
+
+
+def _write(
+    session: Session,
+    kind: str,
+    result: LoadResult,
+    up: Upload,
+    *,
+    wb: Workbook,
+    held: Plan | None,
+    plan: PlanOptions,
+    uploaded_by: str,
+) -> dict[str, int]:
+    """Write a valid `result` (in the caller's transaction); the counts of what was written."""
+    assert up.id is not None
+    if kind == "plan":
+        counts = write_plan(session, result, up)
+        if plan.mapping:  # a mapping the person gave: offered again for a file with the same headers
+            sheet = wb.sheet(result.meta["sheet"])
+            assert sheet is not None
+            header = sheet.rows[result.meta["reading"].header_index]
+            save_mapping(
+                session=session, kind="plan", header=header, mapping=result.meta["columns"], saved_by=uploaded_by
+            )
+        return counts
+    if kind == "updates":
+        assert held is not None
+        return write_updates(session, result, held, up.id)
+    return write_workforce(session, result, up.id)
 
 
 def _problems(result: LoadResult) -> str:

@@ -38,7 +38,7 @@ from tracker.load import LoadOutcome, PlanOptions, load_file, plan_preview
 from tracker.templates import plan_template, workforce_template
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-TYPES = ["xlsx", "xlsb", "xls", "ods", "csv"]
+TYPES = ["xlsx", "xlsm", "xlsb", "xls", "ods", "csv"]
 AUTO = ""
 LINK_PAGES = {
     "action_plan": ("pages/action_plan.py", ":material/checklist:"),

@@ -69,10 +69,19 @@ def load(path):
     with Session(open_engine("sqlite://")) as s:
         return load_file(path, session=s).outcome
 
+def command_line(path):
+    # The command line's own door: its arguments, its messages and its exit code, on a fresh database.
+    import contextlib, io, tempfile
+    from tracker.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with tempfile.TemporaryDirectory() as d, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["--db", f"sqlite:///{d}/t.db", "load", path])
+    return {"code": code, "output": (out.getvalue() + err.getvalue())[-2000:]}
+
 for path in sys.argv[1:]:
     print(json.dumps({"start": path}), flush=True)
-    print(json.dumps({"file": path, "read": outcome(lambda: read(path)), "load": outcome(lambda: load(path))}),
-          flush=True)
+    print(json.dumps({"file": path, "read": outcome(lambda: read(path)), "load": outcome(lambda: load(path)),
+                      "cli": outcome(lambda: command_line(path))}), flush=True)
 """
 
 
@@ -150,6 +159,34 @@ def test_peer_file_is_read_or_refused(path: Path, peer_results: dict[str, dict[s
         if "unreadable" in outcome:
             assert_clean_refusal(outcome, path.name)
     assert ("unreadable" in result["read"]) == ("unreadable" in result["load"]), result
+    cli = result["cli"]
+    assert "ok" in cli, cli  # the command line caught what it was given: no exception escaped main()
+    assert cli["ok"]["code"] in (0, 1, 2), cli
+    assert cli["ok"]["code"] == 2 or "unreadable" not in result["read"], cli  # unreadable: exit 2
+    assert not PYTHON_INTERNALS.search(cli["ok"]["output"].replace(str(PEERS), "")), cli
+
+
+@pytest.mark.usefixtures("fresh_streamlit_caches")
+@pytest.mark.parametrize("path", PEER_FILES, ids=[str(p.relative_to(PEERS)) for p in PEER_FILES])
+def test_peer_file_through_the_upload_page(
+    path: Path, peer_results: dict[str, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The third door: an administrator chooses the file on the Upload page. The page says what became of it,
+    never with a traceback, and offers no confirmation for a file that cannot be read."""
+    if "crashed" in peer_results[str(path)]:
+        pytest.fail("the worker died on this file: not sent to the page")
+    from streamlit.testing.v1 import AppTest
+
+    from tests.apputil import open_app
+
+    at: AppTest = open_app(monkeypatch, f"sqlite:///{tmp_path / 't.db'}", page="pages/upload.py")
+    at.file_uploader[0].set_value((path.name, path.read_bytes(), "application/octet-stream")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = " ".join(str(e.value) for e in [*at.error, *at.warning, *at.info, *at.success])
+    assert not PYTHON_INTERNALS.search(shown), shown
+    if "unreadable" in peer_results[str(path)]["read"]:
+        assert at.error and "not loaded" in at.status[0].label, shown
+        assert not [b for b in at.button if b.label == "Confirm and load"]
 
 
 # --- merged cells ------------------------------------------------------------------------------------

@@ -431,7 +431,8 @@ def test_upload_page(case: Case, db: str, request: pytest.FixtureRequest, monkey
         for sheet, row, column, _ in case.errors | case.warnings:
             assert (sheet, str(row or ""), column or "") in listed  # a whole-file problem names no row or column
         for t in tables:
-            for value in [*t["Value"], *t["Problem"]]:
+            said = t["Problem"] if "Problem" in t.columns else t["How it was read"]  # issues, or the reader's notes
+            for value in [*t["Value"], *said]:
                 assert_clean_text(str(value))
     at.run()  # a rerun does not check (and record) the file again
     tracker.db.dispose_all()

@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 PORT ?= 8501
 
-.PHONY: setup run test lint format bench bench-growth bench-summary clean
+.PHONY: setup run test lint oidc format bench bench-growth bench-summary clean
 
 setup: .venv/.installed
 
@@ -18,8 +18,14 @@ run: setup
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 ## Set up, then lint, type-check and run every test (PostgreSQL tests skip if no server is reachable).
-test: setup lint
+test: setup lint oidc
 	$(PY) -m pytest
+
+## The single sign-on tests' OpenID provider (npm's oidc-provider, versions from tests/oidc/package-lock.json);
+## without Node.js those tests skip (CI installs it first).
+oidc:
+	@if command -v npm >/dev/null; then npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the single sign-on tests will be skipped"; fi
 
 lint: setup
 	$(PY) -m ruff check tracker tests bench app.py pages

@@ -9,6 +9,7 @@ import plotly.graph_objects  # noqa: F401
 import streamlit as st
 
 from tracker.config import ConfigError
+from tracker.text import literal
 
 st.set_page_config(page_title="Technician Commitment Tracker", page_icon=":material/science:", layout="wide")
 
@@ -58,23 +59,26 @@ PAGES = [
 nav = st.navigation(PAGES)
 
 with st.sidebar:
-    st.caption(f"Signed in as **{actor.name or actor.email}** ({actor.role})")
+    st.caption(f"Signed in as **{literal(actor.name or actor.email)}** ({actor.role})")
     st.button("Sign out", on_click=sign_out, icon=":material/logout:", key="sign_out")
     plan = view(plan_info)
     if plan:
-        st.markdown(f"**{plan['institution'] or 'Action plan'}**")
+        st.markdown(f"**{literal(plan['institution']) or 'Action plan'}**")
         st.caption(f"{plan['months']}-month plan, {plan['start']:%b %Y} – {plan['end']:%b %Y}")
-        # The as-of date lives in the URL too, so a shared link shows the same moment.
-        default = qp_date("as_of") or min(date.today(), plan["end"])
+        # The as-of date lives in the URL too, so a shared link shows the same moment. A link's date outside the
+        # widget's bounds would make it raise: qp_date ignores one (with a notice) instead.
+        low, high = plan["start"], max(date.today(), plan["end"])
+        today = max(low, min(date.today(), plan["end"]))
+        default = qp_date("as_of", min_value=low, max_value=high) or today
         chosen = st.date_input(
             "Status as of",
             value=default,
-            min_value=plan["start"],
-            max_value=max(date.today(), plan["end"]),
+            min_value=low,
+            max_value=high,
             format="DD/MM/YYYY",
             key="as_of",
             help="Statuses and figures as they stood on this date",
         )
-        set_qp("as_of", chosen if chosen != min(date.today(), plan["end"]) else None)
+        set_qp("as_of", chosen if chosen != today else None)
 
 nav.run()

@@ -4,6 +4,7 @@ import streamlit as st
 
 from pages.common import NO_PLAN, as_of, empty_state, qp_list, qp_str, require_actor, set_qp, show_chart, view
 from tracker.models import PILLAR_NAMES
+from tracker.text import literal
 from tracker.views.plan import action_detail, plan_view
 
 require_actor()
@@ -88,20 +89,25 @@ ref = st.selectbox(
 set_qp("action", ref if ref != refs[0] else None)
 detail = view(action_detail, ref=ref)
 if detail:
+    # Everything below but the page's own bold labels is the plan's or a lead's text: through `literal`, so a
+    # Markdown image, link, colour or formula in it is shown as written, never rendered.
     left, right = st.columns([3, 2])
     with left:
-        st.markdown(f"**{detail['ref']} · {detail['theme']}**" + (" · withdrawn" if detail["withdrawn"] else ""))
+        st.markdown(
+            f"**{literal(detail['ref'])} · {literal(detail['theme'])}**"
+            + (" · withdrawn" if detail["withdrawn"] else "")
+        )
         if detail["purpose"]:
-            st.markdown(f"**Purpose.** {detail['purpose']}")
-        st.markdown("**Activity.**\n\n" + detail["activity"])
+            st.markdown(f"**Purpose.** {literal(detail['purpose'])}")
+        st.markdown("**Activity.**\n\n" + literal(detail["activity"]))
         if detail["impact"]:
-            st.markdown(f"**Impact.** {detail['impact']}")
+            st.markdown(f"**Impact.** {literal(detail['impact'])}")
     with right:
-        st.markdown(f"**Owners:** {', '.join(detail['owners']) or '–'}")
+        st.markdown(f"**Owners:** {literal(', '.join(detail['owners'])) or '–'}")
         st.markdown(f"**Pillars:** {', '.join(detail['pillars']) or '–'}")
         st.markdown(f"**Window:** {detail['start']:%d %b %Y} – {detail['due']:%d %b %Y}")
         if detail["expected_evidence"]:
-            st.markdown("**Evidence promised:**\n" + "\n".join(f"- {e}" for e in detail["expected_evidence"]))
+            st.markdown("**Evidence promised:**\n" + "\n".join(f"- {literal(e)}" for e in detail["expected_evidence"]))
     st.markdown("**Progress updates** (newest first)")
     if detail["updates"]:
         st.dataframe(
@@ -143,7 +149,7 @@ if detail:
         for m in detail["measures"]:
             latest = m["values"][-1]
             st.markdown(
-                f"- {m['name']}: {latest['value']:g} {m['unit']} as of {latest['as_of']}"
+                f"- {literal(m['name'])}: {latest['value']:g} {literal(m['unit'])} as of {latest['as_of']}"
                 + (f" (baseline {m['baseline']:g}" if m["baseline"] is not None else " (")
                 + (f", target {m['target']:g})" if m["target"] is not None else ")")
             )

@@ -10,7 +10,8 @@ from pages.common import db_session, require_actor, sso_configured, view
 from tracker.auth import ROLE_CAN, PermissionDenied
 from tracker.models import ROLES
 from tracker.queries import list_actions
-from tracker.users import add_user, assign_actions, list_users, remove_user, set_password, unassign_actions
+from tracker.text import literal
+from tracker.users import add_user, assign_actions, list_users, owned_refs, remove_user, set_password, unassign_actions
 
 actor = require_actor()
 st.title("Admin")
@@ -48,7 +49,7 @@ def attempt(fn: Callable[[Session], Any]) -> tuple[bool, Any]:
             result = fn(s)
             s.commit()
     except (PermissionDenied, ValueError) as exc:  # UserError is a ValueError, as is a weak password
-        st.error(f"Not done: {exc}")
+        st.error(f"Not done: {literal(exc)}")  # the message may quote the email or name typed
         return False, None
     return True, result
 
@@ -78,6 +79,13 @@ plan_refs = [str(a["ref"]) for a in view(list_actions, include_withdrawn=False)]
 
 def owned(email: str) -> list[str]:
     return [str(r) for r in by_email[email]["actions"]]  # type: ignore[attr-defined]
+
+
+def owned_now(email: str) -> list[str]:
+    """What `email` owns in the current plan: the form assigns and unassigns there, and an earlier plan's action
+    with the same ref is not the one the form shows."""
+    with db_session() as s:
+        return owned_refs(session=s, email=email)
 
 
 # --- who has an account ----------------------------------------------------------------------------------
@@ -130,7 +138,8 @@ with left:
         add_clicked = st.form_submit_button("Add user", type="primary")
     if add_clicked:
         if email.strip().lower() in by_email:
-            st.error(f"Not done: {email.strip().lower()} already has an account: change it under 'Change a user'.")
+            taken = literal(email.strip().lower())
+            st.error(f"Not done: {taken} already has an account: change it under 'Change a user'.")
         else:
 
             def add(s: Session) -> tuple[str, str | None]:
@@ -138,7 +147,7 @@ with left:
                 user, made = add_user(
                     session=s, email=email, name=name.strip(), role=role, actions=refs, password=password, actor=actor
                 )
-                return f"{user.email} ({user.role})", made
+                return f"{literal(user.email)} ({user.role})", made
 
             ok, added = attempt(add)
             if ok:
@@ -164,13 +173,13 @@ with right:
         if st.session_state.get("chg_loaded") != chosen:  # a new choice: start from what they have now
             st.session_state["chg_name"] = by_email[chosen]["name"]
             st.session_state["chg_role"] = by_email[chosen]["role"]
-            st.session_state["chg_actions"] = [r for r in owned(chosen) if r in plan_refs]
+            st.session_state["chg_actions"] = [r for r in owned_now(chosen) if r in plan_refs]
             st.session_state["chg_loaded"] = chosen
         new_name = st.text_input("Name", key="chg_name")
         new_role = st.selectbox("Role", ROLES, key="chg_role", help=ROLE_HELP)
         new_refs = st.multiselect("Actions owned (leads)", plan_refs, key="chg_actions")
         if st.button("Save changes", key="chg_save", type="primary"):
-            have = {r for r in owned(chosen) if r in plan_refs}
+            have = {r for r in owned_now(chosen) if r in plan_refs}
             want = set(new_refs)
             if new_role == by_email[chosen]["role"] and new_name == by_email[chosen]["name"] and want == have:
                 st.info("Nothing to change.")
@@ -185,7 +194,7 @@ with right:
 
                 ok, result = attempt(change)
                 if ok:
-                    done(f"Saved {chosen}: {new_role}, owning {', '.join(result) or 'no actions'}.")
+                    done(f"Saved {literal(chosen)}: {new_role}, owning {literal(', '.join(result)) or 'no actions'}.")
 
 # --- reset a password, remove -----------------------------------------------------------------------------
 
@@ -199,7 +208,7 @@ with left:
         target: str = who
         ok, new = attempt(lambda s: set_password(session=s, email=target, password=None, actor=actor))
         if ok:
-            done(f"New password for {who}: it is shown once, below. Copy it now.", new)
+            done(f"New password for {literal(who)}: it is shown once, below. Copy it now.", new)
 
 with right:
     st.subheader("Remove a user")
@@ -211,4 +220,4 @@ with right:
         leaving: str = gone
         ok, _ = attempt(lambda s: remove_user(session=s, email=leaving, actor=actor))
         if ok:
-            done(f"Removed {gone}.")
+            done(f"Removed {literal(gone)}.")

@@ -15,6 +15,7 @@ from pages.common import db_session, require_actor
 from tracker.auth import PermissionDenied, require
 from tracker.charts.export import INSTALL_HINT, charts_available, warm_up
 from tracker.report import build_pack, default_period, list_packs, pack_pdf
+from tracker.text import literal
 
 actor = require_actor()
 st.title("Board report")
@@ -80,10 +81,10 @@ if submitted:
                 )
         except (PermissionDenied, ValueError) as exc:
             bar.empty()
-            st.error(f"The pack was not built: {exc}")
+            st.error(f"The pack was not built: {literal(exc)}")
         except Exception as exc:  # a failure in layout or PDF writing: say so plainly, never a traceback
             bar.empty()
-            st.error(f"The pack could not be built ({type(exc).__name__}: {exc}). Nothing was kept.")
+            st.error(f"The pack could not be built ({type(exc).__name__}: {literal(exc)}). Nothing was kept.")
         else:
             bar.empty()
             st.session_state["pack_built"] = {
@@ -108,12 +109,12 @@ def kept(pack_id: int) -> bytes:
 
 if built:
     st.success(
-        f"Built **{built['title']}**: {built['pages']} pages, {built['size'] / 1024:,.0f} KB, "
+        f"Built **{literal(built['title'])}**: {built['pages']} pages, {built['size'] / 1024:,.0f} KB, "
         f"{'with charts' if built['has_charts'] else 'charts as tables'}, in {built['seconds']:.1f} s.",
         icon=":material/check_circle:",
     )
-    for note in built["notes"]:
-        st.caption(note)
+    for note in built["notes"]:  # a note may quote an error's text
+        st.caption(literal(note))
     st.download_button(
         "Download the pack (PDF)",
         lambda pack_id=built["id"]: kept(pack_id),

@@ -6,6 +6,7 @@ import streamlit as st
 
 from pages.common import NO_PLAN, as_of, empty_state, qp_date, require_actor, set_qp, show_chart, view
 from tracker.summary import plan_info
+from tracker.text import literal
 from tracker.views.changes import PRESETS, changes_view, day, meeting_dates, preset_windows
 
 require_actor()
@@ -72,7 +73,7 @@ else:
     st.caption(f"From {day(start)} to {day(end)}: statuses on the two dates, and anything dated in between.")
 
 with st.container(border=True):
-    st.markdown(f"**{page.summary}**")
+    st.markdown(f"**{literal(page.summary)}**")  # it names the plan's refs
 
 m1, m2, m3, m4, m5 = st.columns(5)
 m1.metric("Status changes", len(page.status_changes), help="Actions whose status differs between the two dates")
@@ -98,7 +99,9 @@ if len(page.status_changes) > SHORT_TABLE:
     )
 elif page.status_changes:
     # A short list as a plain table, so every note can be read in full.
-    st.table(page.status_rows(dates_as_text=True), hide_index=True, border="horizontal")
+    # st.table renders every cell as Markdown: the notes, refs and names are people's text, so literally.
+    rows = [{k: literal(v) for k, v in r.items()} for r in page.status_rows(dates_as_text=True)]
+    st.table(rows, hide_index=True, border="horizontal")
 if page.status_changes:
     st.caption("Who and when are the later update's; the note is what that update said.")
 else:

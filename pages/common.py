@@ -12,10 +12,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from tracker import summary
-from tracker.auth import Actor, SignInError, actor_for, sign_in
+from tracker.auth import Actor, SignInError, actor_for, session_version, sign_in_with_version
 from tracker.charts import Chart
 from tracker.config import get_settings
 from tracker.db import new_session, open_engine
+from tracker.text import literal
 
 
 def ensure_app_navigation() -> None:
@@ -92,19 +93,53 @@ def sso_configured() -> bool:
         return False
 
 
+# Session-state flag: signed on at the provider, but its token gave no verified email to match an account by.
+SSO_NO_VERIFIED_EMAIL = "sso_no_verified_email"
+
+
+# Session-state keys: the account's session version read at sign-in, and a notice for the sign-in page.
+SESSION_VERSION = "session_version"
+SIGNED_OUT_NOTICE = "signed_out_notice"
+PASSWORD_CHANGED = "You were signed out because this account's password was changed. Please sign in again."
+ACCOUNT_REMOVED = "You were signed out because this account was removed."
+
+
 def current_actor() -> Actor | None:
-    """The signed-in user, re-read from the database on every run so a role change or removal applies at once."""
+    """The signed-in user, re-read from the database on every run so a role change or removal applies at once.
+
+    A local sign-in also keeps the account's session version: when a password change has raised it since, this
+    session is signed out (with a notice on the sign-in page), so a reset shuts out whoever had the old password.
+    A session holding no version yet (one a test set up) takes the current one.
+    """
     email = st.session_state.get("signed_in_as")
+    local = bool(email)
     if not email and sso_configured() and st.user.is_logged_in:
-        email = str(st.user.get("email") or "")
+        email = str(st.user.get("email") or "").strip()
+        # An address the provider itself marks unverified (some let people type one in) could be anyone's, an
+        # administrator's included; a token with no email (Streamlit reads only the ID token, never the userinfo
+        # endpoint) names nobody. Neither signs in, and the sign-in page says why instead of offering "Sign in"
+        # again, which would only bring the same token back.
+        if not email or str(st.user.get("email_verified", True)).lower() == "false":
+            st.session_state[SSO_NO_VERIFIED_EMAIL] = True
+            return None
     if not email:
         return None
     with db_session() as s:
         actor = actor_for(session=s, email=email)
+        version = session_version(session=s, email=email) if local and actor is not None else None
     if actor is None:
         st.session_state.pop("signed_in_as", None)
+        st.session_state.pop(SESSION_VERSION, None)
+        if local:
+            st.session_state[SIGNED_OUT_NOTICE] = ACCOUNT_REMOVED
         if sso_configured():
             st.session_state["sso_unregistered"] = email
+    elif local:
+        held = st.session_state.setdefault(SESSION_VERSION, version)
+        if held != version:
+            sign_out()
+            st.session_state[SIGNED_OUT_NOTICE] = PASSWORD_CHANGED
+            return None
     return actor
 
 
@@ -115,13 +150,18 @@ def sign_in_form() -> None:
         password = st.text_input("Password", type="password", autocomplete="current-password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
+        # The client's address, so repeated failures from one place are slowed whichever accounts they try
+        # (None on localhost and in tests: then only the account's own count applies).
+        source = st.context.ip_address or ""
         try:
             with db_session() as s:
-                actor = sign_in(session=s, email=email, password=password)
+                actor, version = sign_in_with_version(session=s, email=email, password=password, source=source)
         except SignInError as exc:
             st.error(f"Not signed in: {exc}.")
             return
+        st.session_state.pop(SIGNED_OUT_NOTICE, None)
         st.session_state["signed_in_as"] = actor.email
+        st.session_state[SESSION_VERSION] = version
         st.rerun()
 
 
@@ -129,15 +169,29 @@ def sign_in_page() -> None:
     """The only page for someone signed out. A function, not a file in pages/, so Streamlit's legacy pages
     mode can never run it on its own (and lose the submitted form in the rerun that leaves that mode)."""
     st.title("Technician Commitment Tracker")
+    notice = st.session_state.get(SIGNED_OUT_NOTICE)
+    if notice:
+        st.warning(notice, icon=":material/lock:")
     if sso_configured():
-        st.write("Sign in with your institution's account.")
-        st.button("Sign in", type="primary", on_click=st.login, icon=":material/login:")
-        if st.session_state.get("sso_unregistered"):
-            st.error(
-                f"{st.session_state['sso_unregistered']} signed in, but has no account here: ask an administrator "
-                "to add you (python -m tracker users add EMAIL --role viewer)."
-            )
-            st.button("Sign out", on_click=st.logout)
+        unregistered = st.session_state.get("sso_unregistered")
+        if unregistered or st.session_state.get(SSO_NO_VERIFIED_EMAIL):
+            # Signed on at the provider but not let in here: "Sign in" would only bring the same account back, so
+            # the way on is to sign out (then in with another account, or once an administrator has added this one).
+            if unregistered:
+                # In code format: the address is the provider's text, and Markdown would read its _ or * as styling.
+                st.error(
+                    f"`{unregistered.replace('`', '')}` is signed in with your institution, but has no account here: "
+                    "ask an administrator to add you (Admin page, or python -m tracker users add EMAIL)."
+                )
+            else:
+                st.error(
+                    "Your institution's sign-in did not give this app a verified email address, so it cannot tell who "
+                    "you are: ask an administrator (the provider must send a verified email claim in the ID token)."
+                )
+            st.button("Sign out", type="primary", on_click=st.logout, icon=":material/logout:")
+        else:
+            st.write("Sign in with your institution's account.")
+            st.button("Sign in", type="primary", on_click=st.login, icon=":material/login:")
     else:
         sign_in_form()
 
@@ -145,6 +199,8 @@ def sign_in_page() -> None:
 def sign_out() -> None:
     """Forget the signed-in user (and leave single sign-on too)."""
     st.session_state.pop("signed_in_as", None)
+    st.session_state.pop(SESSION_VERSION, None)
+    st.session_state.pop(SIGNED_OUT_NOTICE, None)
     if sso_configured() and st.user.is_logged_in:
         st.logout()
 
@@ -160,27 +216,79 @@ def require_actor() -> Actor:
 
 # --- state in the URL, so a link reproduces the view -------------------------------------------------
 
+# A link's values are checked before use: anything else is ignored with a notice, never a traceback. No filter
+# value is longer than this, and no list filter has more values.
+MAX_QP_LENGTH = 200
+MAX_QP_VALUES = 100
+# Dates outside these are nobody's plan (and would make a date widget raise).
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def _ignore(name: str, why: str) -> None:
+    """Say that the link's `name` was ignored, and drop it from the URL so the notice shows once. The value
+    itself is never echoed: it is whatever someone put in a link, and the notice is rendered as Markdown."""
+    if name in st.query_params:
+        del st.query_params[name]
+    st.warning(f"The link's “{name}” was ignored: {why}.", icon=":material/link_off:")
+
+
+def _printable(value: str) -> bool:
+    return value.isprintable() and len(value) <= MAX_QP_LENGTH
+
 
 def qp_list(name: str, choices: Sequence[str] | None = None) -> list[str]:
-    """A list filter from the URL (?theme=Develop&theme=Value), keeping only known choices."""
+    """A list filter from the URL (?theme=Develop&theme=Value), keeping only known choices.
+
+    Unknown, overlong or unprintable values (and more than MAX_QP_VALUES of them) are dropped with a notice.
+
+    Example (the page's URL is `?theme=Develop&theme=Nonsense`):
+        qp_list("theme", ["Develop", "Value"]) -> ["Develop"], and a notice that "theme" was partly ignored
+    """
     values = st.query_params.get_all(name)
-    return [v for v in values if choices is None or v in choices]
+    kept = [v for v in values[:MAX_QP_VALUES] if (v in choices if choices is not None else _printable(v))]
+    if len(kept) != len(values):
+        _ignore(name, "it named something this page does not have")
+        if kept:
+            st.query_params[name] = kept
+    return kept
 
 
 def qp_str(name: str, default: str = "") -> str:
-    """A single value from the URL."""
-    return st.query_params.get(name, default)
+    """A single value from the URL: one of at most MAX_QP_LENGTH printable characters, else `default` and a notice.
+
+    Example: `?q=awards` gives qp_str("q") == "awards"; a 10,000-character `?q=` gives "" and a notice.
+    """
+    value = st.query_params.get(name, default)
+    if value != default and not _printable(value):
+        _ignore(name, f"it is longer than {MAX_QP_LENGTH} characters or holds control characters")
+        return default
+    return value
 
 
-def qp_date(name: str, default: date | None = None) -> date | None:
-    """A date (YYYY-MM-DD) from the URL; a malformed one is ignored."""
+def qp_date(
+    name: str, default: date | None = None, *, min_value: date | None = None, max_value: date | None = None
+) -> date | None:
+    """A date (YYYY-MM-DD) from the URL, between `min_value` and `max_value` (at the widest 2000-01-01 to
+    2100-12-31); a malformed or out-of-range one is ignored with a notice and `default` is given.
+
+    Example: with the plan's window as the bounds, `?as_of=1900-01-01` and `?as_of=not-a-date` both give the
+    default and a notice, where they once reached the date widget and raised.
+    """
     raw = st.query_params.get(name)
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw) if len(raw) <= 10 else None
     except ValueError:
+        value = None
+    if value is None:
+        _ignore(name, "it is not a date written YYYY-MM-DD")
         return default
+    low, high = max(EARLIEST, min_value or EARLIEST), min(LATEST, max_value or LATEST)
+    if not low <= value <= high:
+        _ignore(name, f"it is outside {low:%d/%m/%Y} – {high:%d/%m/%Y}")
+        return default
+    return value
 
 
 def set_qp(name: str, value: str | date | Sequence[str] | None) -> None:
@@ -198,9 +306,10 @@ def set_qp(name: str, value: str | date | Sequence[str] | None) -> None:
 
 
 def as_of() -> date | None:
-    """The as-of date chosen in the sidebar (None: today)."""
+    """The as-of date chosen in the sidebar (None: today). The widget bounds it; a value that is not a date in
+    range (none the page sets) counts as none."""
     value = st.session_state.get("as_of")
-    return value if isinstance(value, date) else None
+    return value if isinstance(value, date) and EARLIEST <= value <= LATEST else None
 
 
 # --- drawing -----------------------------------------------------------------------------------------
@@ -208,9 +317,10 @@ def as_of() -> date | None:
 
 def show_chart(chart: Chart, *, key: str) -> None:
     """The chart, its one-sentence summary, and its data one click away."""
-    st.markdown(f"**{chart.title}**")
+    # Summaries name measures, faculties and refs from people's files: shown literally, never as Markdown.
+    st.markdown(f"**{literal(chart.title)}**")
     st.plotly_chart(chart.figure, key=key, theme=None, config={"displaylogo": False})
-    st.caption(chart.summary)
+    st.caption(literal(chart.summary))
     with st.expander("Data table"):
         st.dataframe(chart.data, hide_index=True, width="stretch")
 

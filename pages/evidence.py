@@ -4,6 +4,7 @@ import streamlit as st
 
 from pages.common import NO_PLAN, as_of, empty_state, qp_list, require_actor, set_qp, show_chart, view
 from tracker.models import PILLAR_NAMES, PILLARS
+from tracker.text import literal
 from tracker.views.evidence import evidence_view
 
 require_actor()
@@ -12,7 +13,7 @@ full = view(evidence_view, as_of=as_of())
 if full.plan is None:
     empty_state(NO_PLAN)
 
-st.caption(f"As of {full.as_of:%d %B %Y}. {full.summary}")
+st.caption(f"As of {full.as_of:%d %B %Y}. {literal(full.summary)}")  # the summary names the plan's refs
 refs = [r["Ref"] for r in full.per_action]
 with st.container(horizontal=True):
     kinds = st.multiselect("Kind", full.kinds, default=qp_list("kind", full.kinds), key="f_kind")

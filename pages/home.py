@@ -3,6 +3,7 @@
 import streamlit as st
 
 from pages.common import NO_PLAN, as_of, empty_state, require_actor, show_chart, view
+from tracker.text import literal
 from tracker.views.home import home_view
 
 require_actor()
@@ -13,7 +14,12 @@ if page.plan is None:
 
 plan = page.plan
 title = plan["title"]
-st.subheader(title if plan["institution"].lower() in title.lower() else f"{plan['institution']}: {title}")
+# The plan's title and institution are as the plan file gave them: shown literally, never as Markdown.
+st.subheader(
+    literal(title)
+    if plan["institution"].lower() in title.lower()
+    else f"{literal(plan['institution'])}: {literal(title)}"
+)
 st.caption(f"{plan['months']}-month plan, {plan['start']:%B %Y} – {plan['end']:%B %Y} · as of {page.as_of:%d %B %Y}")
 
 for col, fig in zip(st.columns(len(page.figures)), page.figures, strict=True):

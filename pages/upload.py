@@ -7,7 +7,6 @@ nothing is written until the user confirms, and then in one transaction. Permiss
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import replace
 from datetime import date
 from typing import Any, Literal
@@ -36,6 +35,7 @@ from tracker.ingest.plan import FIELD_HELP, FIELDS
 from tracker.ingest.reader import read_workbook
 from tracker.load import LoadOutcome, PlanOptions, load_file, plan_preview
 from tracker.templates import plan_template, workforce_template
+from tracker.text import literal
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TYPES = ["xlsx", "xlsm", "xlsb", "xls", "ods", "csv"]
@@ -78,10 +78,7 @@ state = st.session_state
 kinds = kinds_for(actor)
 
 
-def md(text: str) -> str:
-    """Text a user chose (a file name, a message quoting it) shown literally: Markdown, colour and maths
-    marks escaped."""
-    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$:])", r"\\\1", text)
+md = literal  # text a user chose (a file name, a message quoting it), shown literally: see tracker.text
 
 
 def article(word: str) -> str:
@@ -94,8 +91,8 @@ def size(n: int) -> str:
 
 def issue_table(rows: list[dict[str, str]]) -> None:
     """A few issues as a plain table, so long messages wrap; many in a scrolling grid."""
-    if len(rows) <= WRAP_ISSUES:
-        st.table(rows, hide_index=True)
+    if len(rows) <= WRAP_ISSUES:  # st.table renders its cells as Markdown: the values are the file's text
+        st.table([{k: md(v) for k, v in r.items()} for r in rows], hide_index=True)
     else:
         st.dataframe(rows, hide_index=True, width="stretch", column_config=ISSUE_CONFIG)
 
@@ -456,7 +453,7 @@ template_name, template = view(template_for, actor=actor)
 if actor.can("load_plan"):
     hint = "Pre-filled with every action in the plan: delete the rows you are not updating."
 elif actor.owns:
-    hint = f"Pre-filled with your actions ({', '.join(sorted(actor.owns))}): one row per update."
+    hint = f"Pre-filled with your actions ({md(', '.join(sorted(actor.owns)))}): one row per update."
 else:
     hint = "You do not own any actions yet: an administrator assigns them (Admin page)."
 with st.container(horizontal=True):
@@ -537,7 +534,7 @@ if file is None:
         out = result.get("outcome")
         if out is not None and out.outcome == "loaded":
             moves = [
-                f"{r['Action']} {r['From']} → {r['To']}"
+                f"{md(r['Action'])} {r['From']} → {r['To']}"
                 for r in change_rows(out.kind, out.changes)
                 if r["Change"] == "Status change"
             ]
@@ -548,7 +545,7 @@ if file is None:
             )
             for link in follow_ups(out.kind, out.changes):
                 path, icon = LINK_PAGES[link["page"]]
-                st.page_link(path, label=link["label"], icon=icon, query_params=link["params"] or None)
+                st.page_link(path, label=md(link["label"]), icon=icon, query_params=link["params"] or None)
             st.page_link("pages/uploads.py", label="See your uploads", icon=":material/upload_file:")
             with st.expander("What was written"):
                 show_changes(out)

@@ -3,19 +3,12 @@ original file to download again."""
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from pages.common import db_session, empty_state, qp_str, require_actor, set_qp, view
 from tracker.auth import PermissionDenied
 from tracker.history import KIND_LABELS, OUTCOME_LABELS, list_uploads_for, upload_file, upload_issues
-
-
-def md(text: str) -> str:
-    """Text a user chose (a file name) shown literally: Markdown, colour and maths marks escaped."""
-    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$:])", r"\\\1", text)
-
+from tracker.text import literal as md
 
 actor = require_actor()
 st.title("Uploads")
@@ -77,7 +70,7 @@ except (PermissionDenied, ValueError) as exc:
     st.stop()
 
 kind = KIND_LABELS.get(row["kind"], "Unrecognised file")
-who = f" · sent by {row['uploaded_by'] or 'the command line'}" if admin else ""
+who = f" · sent by {md(row['uploaded_by']) or 'the command line'}" if admin else ""
 st.markdown(f"**{md(row['filename'])}** · {kind} · {OUTCOME_LABELS.get(row['outcome'], row['outcome'])}{who}")
 if row["message"]:
     st.caption(md(row["message"]))
@@ -108,6 +101,6 @@ if len(issues) > 30:  # many: a scrolling grid
         issues, hide_index=True, width="stretch", column_config={"Problem": st.column_config.TextColumn(width="large")}
     )
 elif issues:  # a few: a plain table, so long messages wrap
-    st.table(issues, hide_index=True)
+    st.table([{k: md(v) for k, v in i.items()} for i in issues], hide_index=True)  # st.table cells are Markdown
 else:
     st.caption("No issues were found in this file.")

@@ -5,6 +5,7 @@ import streamlit as st
 from pages.common import as_of, empty_state, qp_date, qp_list, qp_str, require_actor, set_qp, show_chart, view
 from tracker.charts.workforce import long_date, pct_text
 from tracker.disclosure import shown
+from tracker.text import literal
 from tracker.views.workforce import snapshot_for, workforce_choices, workforce_view
 
 NO_WORKFORCE = (
@@ -86,7 +87,8 @@ m4.metric(
     len(page.flags),
     help=f"Faculties where either sex is at least {100 * page.threshold:.0f}% of headcount",
 )
-scope = ", ".join(page.selected) if page.selected else "all faculties"
+# Faculty names are the HR extract's text: shown literally, never as Markdown.
+scope = literal(", ".join(page.selected)) if page.selected else "all faculties"
 st.caption(f"At {long_date(page.snapshot)}, {scope}.")
 
 fte_chart, faculty_chart, grade_chart, fte_trend, share_trend = page.charts
@@ -105,7 +107,7 @@ if page.flags:
 else:
     st.markdown(f"**Imbalance flags**: no faculty is past the {t} threshold at this snapshot.")
 if page.suppressed:
-    st.caption(f"Not assessed, fewer than 23 staff (percentages shown as `..`): {', '.join(page.suppressed)}.")
+    st.caption(f"Not assessed, fewer than 23 staff (percentages shown as `..`): {literal(', '.join(page.suppressed))}.")
 
 left, right = st.columns(2)
 with left:

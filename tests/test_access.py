@@ -33,6 +33,7 @@ from tracker.auth import Actor, PermissionDenied, actor_for
 from tracker.db import make_engine, migrate
 from tracker.demo import load_demo
 from tracker.models import BoardPack, User
+from tracker.text import unescape_literal
 from tracker.users import set_password
 
 VIEWER = "viewer@demo.ac.uk"
@@ -209,7 +210,9 @@ def test_query_parameters_do_not_sign_anyone_in(monkeypatch: pytest.MonkeyPatch,
 def test_query_parameters_do_not_raise_a_viewers_role(monkeypatch: pytest.MonkeyPatch, db: str) -> None:
     at = app_with(monkeypatch, db, FORGED, VIEWER)
     assert at.session_state["signed_in_as"] == VIEWER
-    assert "Signed in as **Demo Working-Group Member** (viewer)" in [c.value for c in at.sidebar.caption]
+    # The name is the user's own text, escaped in the Markdown caption: compared as a viewer reads it.
+    shown = [unescape_literal(c.value) for c in at.sidebar.caption]
+    assert "Signed in as **Demo Working-Group Member** (viewer)" in shown
     # The administrator's pages are not registered for a viewer: there is no address to open them at.
     for page in ("pages/admin.py", "pages/audit.py", "pages/upload.py", "pages/board_report.py"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):

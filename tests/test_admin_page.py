@@ -19,6 +19,7 @@ from tracker.auth import SYSTEM, PermissionDenied, SignInError, actor_for, sign_
 from tracker.db import make_engine, migrate, open_engine
 from tracker.demo import load_demo
 from tracker.models import User
+from tracker.text import unescape_literal
 from tracker.users import add_user, list_users, owned_refs, set_password
 
 PAGE = "pages/admin.py"
@@ -98,12 +99,12 @@ def test_add_a_lead_shows_the_generated_password_once(monkeypatch: pytest.Monkey
     at = open_app(monkeypatch, db, page=PAGE)
     _add(at, "New.Lead@Demo.ac.uk", role="lead", name="New Lead", refs=("D1", "V2"))
     assert not at.error
-    assert "Added new.lead@demo.ac.uk (lead)" in at.success[0].value
-    assert "shown once" in at.success[0].value
+    assert "Added new.lead@demo.ac.uk (lead)" in unescape_literal(at.success[0].value)
+    assert "shown once" in unescape_literal(at.success[0].value)
     (code,) = at.code
     password = code.value
     assert len(password) >= 16
-    assert password not in at.success[0].value
+    assert password not in unescape_literal(at.success[0].value)
     row = _users(at)["new.lead@demo.ac.uk"]
     assert (row["Name"], row["Role"], row["Actions owned"], row["Has password"]) == ("New Lead", "lead", "D1, V2", True)
     assert at.text_input(key="add_email").value == ""  # the form starts afresh
@@ -127,14 +128,14 @@ def test_add_without_a_password_means_single_sign_on_only(monkeypatch: pytest.Mo
     at.checkbox(key="add_generate").uncheck()
     _add(at, "sso.only@demo.ac.uk", role="board")
     assert not at.code
-    assert "without a password" in at.success[0].value
+    assert "without a password" in unescape_literal(at.success[0].value)
     assert _users(at)["sso.only@demo.ac.uk"]["Has password"] is False
 
 
 def test_add_refuses_a_bad_email_and_writes_nothing(monkeypatch: pytest.MonkeyPatch, db: str) -> None:
     at = open_app(monkeypatch, db, page=PAGE)
     _add(at, "not-an-email", role="lead", refs=("D1",))
-    assert "'not-an-email' is not an email address" in at.error[0].value
+    assert "'not-an-email' is not an email address" in unescape_literal(at.error[0].value)
     assert not at.success and not at.code
     assert len(_users(at)) == 9
     assert at.text_input(key="add_email").value == "not-an-email"  # kept, to be corrected
@@ -144,7 +145,7 @@ def test_add_refuses_a_bad_email_and_writes_nothing(monkeypatch: pytest.MonkeyPa
 def test_add_refuses_an_existing_email(monkeypatch: pytest.MonkeyPatch, db: str) -> None:
     at = open_app(monkeypatch, db, page=PAGE)
     _add(at, "Viewer@demo.ac.uk", role="admin")
-    assert "viewer@demo.ac.uk already has an account" in at.error[0].value
+    assert "viewer@demo.ac.uk already has an account" in unescape_literal(at.error[0].value)
     with _session(db) as s:
         assert actor_for(session=s, email="viewer@demo.ac.uk").role == "viewer"  # type: ignore[union-attr]
 
@@ -163,7 +164,7 @@ def test_add_refuses_an_unknown_ref_and_writes_nothing(monkeypatch: pytest.Monke
     at = open_app(monkeypatch, db, page=PAGE)
     assert "Z9" in at.multiselect(key="add_actions").options
     _add(at, "stale@demo.ac.uk", role="lead", refs=("D1", "Z9"))
-    assert "no action Z9 in the current plan" in at.error[0].value
+    assert "no action Z9 in the current plan" in unescape_literal(at.error[0].value)
     assert not at.code
     with _session(db) as s:
         assert actor_for(session=s, email="stale@demo.ac.uk") is None
@@ -182,7 +183,7 @@ def test_change_a_role_and_the_actions_owned(monkeypatch: pytest.MonkeyPatch, db
     at.button(key="chg_save").click().run()
     _ok(at)
     assert not at.error
-    assert "Saved viewer@demo.ac.uk: lead, owning D3" in at.success[0].value
+    assert "Saved viewer@demo.ac.uk: lead, owning D3" in unescape_literal(at.success[0].value)
     assert _users(at)["viewer@demo.ac.uk"]["Role"] == "lead"
     with _session(db) as s:
         assert actor_for(session=s, email="viewer@demo.ac.uk").role == "lead"  # type: ignore[union-attr]
@@ -207,7 +208,7 @@ def test_saving_with_nothing_changed_writes_nothing(monkeypatch: pytest.MonkeyPa
     at.selectbox(key="chg_user").select("board@demo.ac.uk").run()
     at.button(key="chg_save").click().run()
     _ok(at)
-    assert at.info[0].value == "Nothing to change."
+    assert unescape_literal(at.info[0].value) == "Nothing to change."
     assert not _events(db, "user_changed")
 
 
@@ -220,7 +221,7 @@ def test_reset_a_password(monkeypatch: pytest.MonkeyPatch, db: str) -> None:
     at.selectbox(key="rst_user").select("board@demo.ac.uk").run()
     at.button(key="rst_go").click().run()
     _ok(at)
-    assert "New password for board@demo.ac.uk" in at.success[0].value
+    assert "New password for board@demo.ac.uk" in unescape_literal(at.success[0].value)
     (code,) = at.code
     with _session(db) as s:
         with pytest.raises(SignInError):
@@ -238,7 +239,7 @@ def test_remove_a_user_but_not_yourself(monkeypatch: pytest.MonkeyPatch, db: str
     at.checkbox(key="rm_confirm").check().run()
     at.button(key="rm_go").click().run()
     _ok(at)
-    assert at.success[0].value == "Removed events.lead@demo.ac.uk."
+    assert unescape_literal(at.success[0].value) == "Removed events.lead@demo.ac.uk."
     assert "events.lead@demo.ac.uk" not in _users(at)
     with _session(db) as s:
         assert actor_for(session=s, email="events.lead@demo.ac.uk") is None
@@ -248,7 +249,7 @@ def test_remove_a_user_but_not_yourself(monkeypatch: pytest.MonkeyPatch, db: str
     at.checkbox(key="rm_confirm").check().run()
     at.button(key="rm_go").click().run()
     _ok(at)
-    assert "you cannot remove your own account" in at.error[0].value
+    assert "you cannot remove your own account" in unescape_literal(at.error[0].value)
     assert ADMIN in _users(at)
 
 

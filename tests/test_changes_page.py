@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session
@@ -12,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from tests.apputil import open_app
 from tracker.db import open_engine
 from tracker.demo import load_demo
+from tracker.text import unescape_literal
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/changes.py"
@@ -34,7 +36,8 @@ def _page(monkeypatch: pytest.MonkeyPatch, url: str, **params: str) -> AppTest:
 
 
 def _summary(at: AppTest) -> str:
-    return next(m.value for m in at.markdown if m.value.startswith("**Between"))
+    """The bold summary line as a viewer reads it (it names refs and people from the files: escaped)."""
+    return next(unescape_literal(m.value) for m in at.markdown if m.value.startswith("**Between"))
 
 
 def _window(at: AppTest) -> tuple[str, str]:
@@ -42,9 +45,14 @@ def _window(at: AppTest) -> tuple[str, str]:
     return at.query_params["from"], at.query_params["to"]
 
 
+def shown_table(at: AppTest) -> Any:
+    """The first plain table as a viewer reads it (st.table renders its cells as Markdown: they are escaped)."""
+    return at.table[0].value.map(lambda v: unescape_literal(v) if isinstance(v, str) else v)
+
+
 def _status_table(at: AppTest) -> list[tuple[str, str, str]]:
     """Ref, From, To of the status-change table (a plain table when short)."""
-    df = at.table[0].value
+    df = shown_table(at)
     assert list(df.columns[:3]) == ["Ref", "From", "To"]
     return list(zip(df["Ref"], df["From"], df["To"], strict=True))
 
@@ -62,7 +70,7 @@ def test_link_with_dates_shows_those_status_changes(monkeypatch: pytest.MonkeyPa
         ("V1", "▲ At risk", "✔ Complete"),
         ("V2", "● On track", "‖ Suspended"),
     ]
-    d2 = at.table[0].value.iloc[0]
+    d2 = shown_table(at).iloc[0]
     assert (d2["Reported by"], d2["As of"]) == ("careers.lead@demo.ac.uk", "14 Jul 2020")
     assert d2["Note"].startswith("Consultations resumed online in July")
     assert _summary(at).startswith("**Between 1 Jan 2020 and 31 Jul 2020: 3 status changes (D2 on track → delayed")
@@ -141,7 +149,7 @@ def test_custom_starts_from_the_window_shown_and_refuses_a_backwards_one(
 def test_a_quiet_period_says_so_in_every_section(monkeypatch: pytest.MonkeyPatch, demo_url: str) -> None:
     at = _page(monkeypatch, demo_url, **{"from": "2021-01-01", "to": "2021-06-30"})
     texts = [m.value for m in at.markdown]
-    assert "**Between 2 Jan 2021 and 30 Jun 2021: nothing changed.**" in texts
+    assert "**Between 2 Jan 2021 and 30 Jun 2021: nothing changed.**" in [unescape_literal(t) for t in texts]
     for section in (
         "status changes",
         "new evidence",

@@ -28,6 +28,7 @@ from tracker.ingest.reader import read_workbook
 from tracker.ingest.updates import EVIDENCE_COLUMNS, PROGRESS_COLUMNS
 from tracker.load import load_file
 from tracker.models import Evidence, ProgressUpdate, Upload
+from tracker.text import unescape_literal
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ADMIN, CAREERS, COP = "admin@demo.ac.uk", "careers.lead@demo.ac.uk", "cop.lead@demo.ac.uk"
@@ -85,7 +86,8 @@ def table(at: AppTest, *columns: str) -> Any:
     """The first table (a grid or a plain table) with all of `columns`."""
     for df in [*at.dataframe, *at.table]:
         if set(columns) <= set(df.value.columns):
-            return df.value
+            # A plain table's cells are Markdown (the user's text in them escaped): compared as a viewer reads them.
+            return df.value.map(lambda v: unescape_literal(v) if isinstance(v, str) else v)
     raise AssertionError(f"no table with columns {columns}")
 
 

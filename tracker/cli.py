@@ -26,13 +26,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from tracker import queries
+from tracker import audit, queries
 from tracker.auth import SYSTEM, Actor, PermissionDenied, actor_for
 from tracker.config import ConfigError, get_settings, load_settings
 from tracker.db import dispose_all, open_engine
 from tracker.demo import set_demo_passwords
 from tracker.exports import to_csv, to_table
-from tracker.history import change_counts
+from tracker.history import change_counts, template_for
 from tracker.ingest.base import UnreadableFile
 from tracker.ingest.plan import FIELD_HELP as PLAN_FIELDS
 from tracker.load import KINDS, PlanOptions, describe_actions, describe_reading, load_file
@@ -40,6 +40,10 @@ from tracker.models import ROLES, Plan
 from tracker.templates import TEMPLATES
 from tracker.users import UserError, add_user, list_users, remove_user, set_password
 
+ROUNDING_NOTE = (
+    "staff figures are HESA-rounded (counts and FTE to the nearest 5, under 2.5 shown as 0); "
+    "only administrators see them unrounded"
+)
 SHOWABLE = ("actions", "updates", "evidence", "measures", "workforce", "uploads", "plans", "users")
 
 
@@ -253,6 +257,9 @@ def _run(args: argparse.Namespace, session: Session) -> int:
 
 def _dispatch(args: argparse.Namespace, session: Session, actor: Actor) -> int:
     if args.command == "init":
+        if args.demo and actor is not SYSTEM:  # the demo loads a plan and sets the demo accounts' passwords
+            for operation in ("load_plan", "manage_users"):
+                audit.require_logged(session, actor, operation, "demo data")
         return _init(args, session)
     if args.command == "load":
         return _load(args, session, actor)
@@ -262,7 +269,11 @@ def _dispatch(args: argparse.Namespace, session: Session, actor: Actor) -> int:
         return _show(args, session, actor)
     if args.command == "report":
         return _report(args, session, actor)
-    data = TEMPLATES[args.kind](**({"refs": _refs(session)} if args.kind == "updates" else {}))
+    if args.kind == "updates" and actor is not SYSTEM:
+        # As the Upload page hands it to this user: a lead's Progress sheet pre-filled with their own actions.
+        data = template_for(session=session, actor=actor)[1]
+    else:
+        data = TEMPLATES[args.kind](**({"refs": _refs(session)} if args.kind == "updates" else {}))
     args.out.write_bytes(data)
     print(f"wrote {args.out} ({len(data):,} bytes)")
     return 0
@@ -418,7 +429,12 @@ def _show(args: argparse.Namespace, session: Session, actor: Actor) -> int:
     elif args.what == "users":
         rows = list_users(session=session, actor=actor)
     elif args.what == "workforce":
-        rows = queries.workforce_by_faculty(session=session)
+        # --as gives what the pages give that user: HESA-rounded figures unless their role may see exact ones.
+        rows = queries.workforce_by_faculty(session=session, actor=actor)
+        if not actor.can("see_exact_figures"):
+            print(f"note: {ROUNDING_NOTE}", file=sys.stderr)
+    elif args.what == "uploads":
+        rows = queries.list_uploads(session=session, actor=actor)  # a non-administrator: their own uploads
     else:
         fn: dict[str, Callable[..., list[dict[str, Any]]]]
         fn = {
@@ -426,7 +442,6 @@ def _show(args: argparse.Namespace, session: Session, actor: Actor) -> int:
             "updates": queries.list_updates,
             "evidence": queries.list_evidence,
             "measures": queries.list_measures,
-            "uploads": queries.list_uploads,
         }
         rows = fn[args.what](session=session)
     if args.format == "json":

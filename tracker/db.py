@@ -1,9 +1,27 @@
 """The one place that makes engines and sessions; every open applies pending Alembic migrations.
 
-Concurrent writers: `lock_for_write` makes a transaction the only writer of its kind from its start (SQLite:
-BEGIN IMMEDIATE, retried with jittered exponential backoff while another writer holds the database; PostgreSQL: a
-transaction-level advisory lock), so a check followed by a write (is this file loaded already?) cannot race with
-another upload. `run_in_transaction` runs a whole unit of work again when it meets a lock or conflict error.
+One rule for transactions. A function in `tracker` that takes a `session` does its reads and writes through it
+and leaves the commit (or rollback) to its caller, who owns the unit of work: the page (`with db_session() as
+s: ...; s.commit()`), the command line, `session_scope` or `run_in_transaction`. So several calls (add a user,
+then give them actions) commit together or not at all, and the audit entry commits with its write. The
+exceptions commit on their own, because what they record must be kept even when the caller's work is not:
+
+- `auth.sign_in` commits each attempt's count before it checks the password (a failed sign-in raises, and its
+  count must stay), and clears the count after a success;
+- `audit.require_logged` commits the record of a refusal before raising PermissionDenied;
+- `load.load_file` commits the upload record of every attempt, loaded or not, and the load all or nothing;
+- `report.build_pack` commits the pack it keeps; `demo.load_demo` commits the demo data set.
+
+A check followed by a write that depends on it (is this the last administrator? is this account locked? is this
+file loaded already?) is done under a lock, never as read-then-write in Python: a counter is bumped in SQL
+(`UPDATE user SET failed_logins = failed_logins + 1 ... RETURNING`); `begin_write` makes the transaction
+SQLite's one writer from its first statement (BEGIN IMMEDIATE), and on PostgreSQL the rows the check reads are
+locked (`UPDATE`, or `SELECT ... FOR UPDATE`); `lock_for_write` goes further and makes the transaction the only
+writer of its kind on PostgreSQL too (an advisory lock), for loads. `run_in_transaction` runs a whole unit of
+work again when it meets a lock or conflict error.
+
+Errors carry no data: engines are made with `hide_parameters=True`, so a failed statement's message (shown on a
+page, written to a log) names the statement but not its values, a password hash among them.
 
 Example:
     >>> from tracker.db import open_engine, session_scope
@@ -59,7 +77,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """A new engine for `url` (SQLite gets WAL and foreign keys; PostgreSQL through psycopg 3)."""
+    """A new engine for `url` (SQLite gets WAL and foreign keys; PostgreSQL through psycopg 3).
+
+    `hide_parameters=True`: a failed statement's message shows `[SQL parameters hidden due to
+    hide_parameters=True]` rather than the values, which may be a password hash or a person's data.
+
+    Example:
+        >>> make_engine("sqlite://").hide_parameters
+        True
+    """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         memory = path in ("", ":memory:")
@@ -68,10 +94,10 @@ def make_engine(url: str) -> Engine:
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
         if memory:
             kwargs["poolclass"] = StaticPool  # one shared connection, or each session sees an empty db
-        engine = create_engine(url, **kwargs)
+        engine = create_engine(url, hide_parameters=True, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def migrate(engine: Engine) -> None:
@@ -162,11 +188,28 @@ def lock_for_write(session: Session, *, attempts: int = WRITE_ATTEMPTS) -> None:
         True
     """
     conn = session.connection()
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
+    if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK_NAMESPACE}, hashtext(current_schema()))")
         return
-    if dialect != "sqlite":
+    begin_write(session, attempts=attempts)
+
+
+def begin_write(session: Session, *, attempts: int = WRITE_ATTEMPTS) -> None:
+    """Make the session's transaction a writer from its first statement, for a check-then-write on a few rows.
+
+    SQLite: BEGIN IMMEDIATE (tried again with jittered backoff like `lock_for_write`), so what the transaction
+    reads next is what it writes against: no other writer commits in between, and the later write cannot fail on
+    a stale snapshot. PostgreSQL: nothing here; the caller locks the rows it checks (`UPDATE ... RETURNING` or
+    `SELECT ... FOR UPDATE`), so unrelated writers (an upload, another user's sign-in) do not wait.
+
+    Example:
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     begin_write(s)
+        ...     s.connection().connection.dbapi_connection.in_transaction
+        True
+    """
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
         return
     raw = conn.connection.dbapi_connection
     if raw is None or getattr(raw, "in_transaction", False):
@@ -207,8 +250,9 @@ def run_in_transaction(engine: Engine, fn: Callable[[Session], T], *, attempts: 
 
 
 def new_session(engine: Engine) -> Session:
-    """A session on `engine` for the caller to close, and to commit if it writes (tracker functions that write
-    commit their own work). The UI gets every session here, so sessions are made in this one module.
+    """A session on `engine` for the caller to close, and to commit if it writes (see the module's rule for
+    transactions: tracker functions leave the commit to the caller, with the few exceptions listed). The UI
+    gets every session here, so sessions are made in this one module.
 
     Example:
         >>> from tracker.summary import data_version

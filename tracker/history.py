@@ -56,6 +56,7 @@ CHANGE_WORDS: dict[str, tuple[str, str]] = {
     "action_changed": ("action changed", "actions changed"),
     "action_withdrawn": ("action withdrawn", "actions withdrawn"),
     "action_restored": ("action restored", "actions restored"),
+    "action_matched": ("action matched under its held ref", "actions matched under their held refs"),
     "snapshot": ("workforce snapshot", "workforce snapshots"),
 }
 STATUS_CHANGES = ("status", "progress")

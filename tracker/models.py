@@ -253,10 +253,23 @@ class User(UserBase, table=True):
     failed_logins: int = 0
     locked_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     created_at: datetime = _ts()  # type: ignore[assignment]
+    # Raised by a password change: a session signed in under an older value is signed out on its next run.
+    session_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class UserCreate(UserBase):
     pass
+
+
+class SignInAttempt(SQLModel, table=True):
+    """Failed sign-ins per source address, and per email that is not a local account (an unknown one, or a
+    single sign-on user's): counted like a user's own `failed_logins`, so an unknown email answers exactly as
+    a real one would. `key` is a SHA-256 of the kind and the value, so no typed text is kept as typed."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    locked_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    last_at: datetime = _ts(index=True)  # type: ignore[assignment]
 
 
 class AuditEvent(SQLModel, table=True):

@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from tracker.auth import SYSTEM, Actor
+from tracker.disclosure import rounded_rows
 from tracker.models import (
     PILLARS,
     Action,
@@ -216,8 +218,17 @@ def list_measures(*, session: Session, plan_id: int | None = None, ref: str | No
     return list(out.values())
 
 
-def workforce_by_faculty(*, session: Session, as_of: date | None = None) -> list[dict[str, Any]]:
-    """Headcount and FTE per snapshot, faculty and sex (all snapshots unless `as_of` is given)."""
+def workforce_by_faculty(*, session: Session, as_of: date | None = None, actor: Actor = SYSTEM) -> list[dict[str, Any]]:
+    """Headcount and FTE per snapshot, faculty and sex (all snapshots unless `as_of` is given): exact for an
+    actor who may see exact figures (an administrator; the command line without --as), else HESA-rounded
+    (each count and FTE to the nearest 5, under 2.5 as 0) as the pages and the board pack show them.
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     workforce_by_faculty(session=s, actor=Actor("v@uni.ac.uk", "viewer"))
+        []
+    """
     q = (
         select(
             col(WorkforceRecord.as_of),
@@ -231,15 +242,27 @@ def workforce_by_faculty(*, session: Session, as_of: date | None = None) -> list
     )
     if as_of is not None:
         q = q.where(col(WorkforceRecord.as_of) == as_of)
-    return [
+    rows = [
         {"as_of": d.isoformat(), "faculty": f, "sex": s, "headcount": int(h or 0), "fte": round(float(x or 0), 2)}
         for d, f, s, h, x in session.exec(q).all()  # type: ignore[call-overload]
     ]
+    # Rounded here, not by the caller: a faculty's handful of staff of one sex could name people.
+    return rows if actor.can("see_exact_figures") else rounded_rows(rows)
 
 
-def list_uploads(*, session: Session, limit: int = 200) -> list[dict[str, Any]]:
-    """Upload attempts, newest first (without the file bytes)."""
+def list_uploads(*, session: Session, limit: int = 200, actor: Actor = SYSTEM) -> list[dict[str, Any]]:
+    """Upload attempts, newest first (without the file bytes): every one for an actor who may download any upload
+    (an administrator; the command line without --as), else only the actor's own, as the Uploads page shows.
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     list_uploads(session=s, actor=Actor("l@uni.ac.uk", "lead"))
+        []
+    """
     q = select(Upload).order_by(col(Upload.id).desc()).limit(limit)
+    if not actor.can("download_any_upload"):
+        q = q.where(col(Upload.uploaded_by) == actor.email)
     return [
         {
             "id": u.id,

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select, update
 from sqlmodel import Session, col
 
 from tracker import audit
 from tracker.auth import SYSTEM, Actor, check_password_strength, hash_password, new_password
+from tracker.db import begin_write
 from tracker.models import ROLES, Action, User, UserAction
 from tracker.plans import current_plan
 
@@ -31,17 +32,23 @@ def _get(session: Session, email: str) -> User | None:
 
 
 def _refuse_losing_last_admin(session: Session, user: User, doing: str) -> None:
-    """Keep at least one administrator: without one, nobody could manage users from the app."""
-    if user.role != "admin":
-        return
-    others = session.exec(
-        select(func.count()).select_from(User).where(col(User.role) == "admin", col(User.id) != user.id)
-    ).scalar_one()  # type: ignore[call-overload]
-    if not others:
+    """Keep at least one administrator: without one, nobody could manage users from the app.
+
+    Counted under a lock held until the caller commits, so two administrators demoting (or removing) each other
+    at once cannot both pass: SQLite's write lock from here on (`begin_write`), and on PostgreSQL every
+    administrator's row (`SELECT ... FOR UPDATE`). The second then counts what the first left, and is refused.
+    The count is read under the lock, not from `user` (which may have been read before someone else's change).
+    """
+    begin_write(session)
+    admins = set(
+        session.exec(select(col(User.id)).where(col(User.role) == "admin").with_for_update()).scalars()  # type: ignore[call-overload]
+    )
+    if user.id in admins and not admins - {user.id}:
         raise UserError(f"{user.email} is the only administrator: make someone else an administrator before {doing}")
 
 
 def _refs_to_ids(session: Session, refs: Iterable[str]) -> dict[str, int]:
+    """The action ids of these refs in the current plan (a ref names an action only within one plan)."""
     plan = current_plan(session=session)
     q = select(col(Action.ref), col(Action.id)).where(col(Action.plan_id) == (plan.id if plan else -1))
     ids: dict[str, int] = {r: i for r, i in session.exec(q).all()}  # type: ignore[call-overload]
@@ -78,7 +85,8 @@ def add_user(
     if user is None:
         user = User(email=email, role=role, name=name)
     else:
-        if role != user.role:
+        # A demotion is checked under a lock; a promotion can never lose an administrator.
+        if role != user.role and role != "admin":
             _refuse_losing_last_admin(session, user, "changing their role")
         user.role = role
         user.name = name or user.name
@@ -101,12 +109,13 @@ def add_user(
 
 
 def _owned_by_name(session: Session, name: str) -> list[str]:
-    """Refs of the current plan's actions whose owners include `name` (case-insensitive)."""
+    """Refs of the current plan's actions whose owners include `name` (case-insensitive). Only the current plan:
+    its refs are what `assign_actions` resolves, and an older plan's owner text gives nothing in this one."""
     plan = current_plan(session=session)
     if plan is None:
         return []
     acts = session.exec(select(Action).where(col(Action.plan_id) == plan.id)).scalars()  # type: ignore[call-overload]
-    return [a.ref for a in acts if name.lower() in (o.lower() for o in a.owners)]
+    return [a.ref for a in acts if name.strip().lower() in (o.strip().lower() for o in a.owners)]
 
 
 def assign_actions(*, session: Session, email: str, refs: Iterable[str], actor: Actor = SYSTEM) -> list[str]:
@@ -138,20 +147,34 @@ def unassign_actions(*, session: Session, email: str, refs: Iterable[str], actor
     return owned_refs(session=session, email=email)
 
 
-def owned_refs(*, session: Session, email: str) -> list[str]:
-    """The refs of the actions a user owns."""
+def owned_refs(*, session: Session, email: str, plan_id: int | None = None) -> list[str]:
+    """The refs of the actions a user owns in the current plan (or in plan `plan_id`).
+
+    Ownership is of an action, not of a ref: an assignment in an earlier plan says nothing about a later plan's
+    action that reuses its ref.
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     owned_refs(session=s, email="lead@uni.ac.uk")
+        []
+    """
+    if plan_id is None:
+        plan = current_plan(session=session)
+        plan_id = plan.id if plan else -1
     q = (
         select(col(Action.ref))
         .join(UserAction, col(UserAction.action_id) == col(Action.id))
         .join(User, col(User.id) == col(UserAction.user_id))
-        .where(col(User.email) == email.strip().lower())
+        .where(col(User.email) == email.strip().lower(), col(Action.plan_id) == plan_id)
     )
     return sorted(session.exec(q).scalars())  # type: ignore[call-overload]
 
 
 def set_password(*, session: Session, email: str, password: str | None = None, actor: Actor = SYSTEM) -> str | None:
     """Set a user's password (None: generate one and return it). An administrator may set anyone's; others
-    only their own. Clears any sign-in delay."""
+    only their own. Clears the account's sign-in delay and raises its session version, so every session signed
+    in before (a thief's too) is signed out on its next run. The caller commits."""
     if actor.email != email.strip().lower():
         audit.require_logged(session, actor, "manage_users", email)
     user = _get(session, email)
@@ -163,6 +186,9 @@ def set_password(*, session: Session, email: str, password: str | None = None, a
     user.password_hash = hash_password(plain)
     user.failed_logins, user.locked_until = 0, None
     session.add(user)
+    session.flush()
+    # Raised in SQL, not as read + 1: two resets at once both count, and neither leaves an old session valid.
+    session.execute(update(User).where(col(User.id) == user.id).values(session_version=col(User.session_version) + 1))
     audit.record(session, actor, "password_set", user.email)  # never the password itself
     session.flush()
     return generated
@@ -188,6 +214,9 @@ def list_users(*, session: Session, actor: Actor = SYSTEM) -> list[dict[str, obj
     audit.require_logged(session, actor, "manage_users", "users")
     owned: dict[int, list[str]] = {}
     q = select(col(UserAction.user_id), col(Action.ref)).join(Action, col(Action.id) == UserAction.action_id)
+    plan = current_plan(session=session)
+    # Ownership is per plan: the refs listed are those of the current plan (an old plan's D1 is not this one's).
+    q = q.where(col(Action.plan_id) == (plan.id if plan else -1))
     for uid, ref in session.exec(q).all():  # type: ignore[call-overload]
         owned.setdefault(uid, []).append(ref)
     return [

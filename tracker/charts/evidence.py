@@ -15,6 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from tracker.charts import OKABE_ITO, Chart, listing, plural, styled
+from tracker.text import plotted
 
 KIND_STYLE = {  # colour and marker shape both differ, so kinds are told apart without colour
     "document": (OKABE_ITO["blue"], "square"),
@@ -37,17 +38,18 @@ def evidence_timeline(items: list[dict[str, Any]], refs: list[str]) -> Chart:
         # numpy arrays: plotly validates a list element by element, which cost ~1 s for 4,000 items.
         fig.add_scatter(
             x=np.array([e["date"] for e in group], dtype="datetime64[D]"),
-            y=np.array([e["ref"] for e in group], dtype=object),
+            # Refs and descriptions are people's text: plotly would read <a href>, <img> or $…$ in them.
+            y=np.array([plotted(e["ref"]) for e in group], dtype=object),
             mode="markers",
             name=kind.capitalize(),
             marker={"symbol": symbol, "size": 13, "color": colour, "line": {"color": "black", "width": 0.6}},
-            customdata=np.array([e["description"][:100] for e in group], dtype=object).reshape(-1, 1),
+            customdata=np.array([plotted(e["description"][:100]) for e in group], dtype=object).reshape(-1, 1),
             hovertemplate="<b>%{y}</b> %{x}<br>%{customdata[0]}<extra>" + kind + "</extra>",
         )
     styled(
         fig,
         height=max(240, 80 + 32 * len(refs)),
-        yaxis={"categoryorder": "array", "categoryarray": list(reversed(refs)), "title": None},
+        yaxis={"categoryorder": "array", "categoryarray": [plotted(r) for r in reversed(refs)], "title": None},
         xaxis={"type": "date", "title": None},
     )
     kinds: dict[str, int] = {}
@@ -73,7 +75,8 @@ def _unit(unit: str | None) -> str:
 def measures_progress(measures: list[dict[str, Any]]) -> Chart:
     """How far each measure has come from its baseline to its target (100% = target met)."""
     fig = go.Figure()
-    labels = [f"{m['ref']} · {m['name']}" for m in measures]
+    # A measure's ref, name and unit are a lead's text: escaped for plotly (the summary and data stay raw).
+    labels = [f"{plotted(m['ref'])} · {plotted(m['name'])}" for m in measures]
     xs = [m["progress"] if m["progress"] is not None else 0 for m in measures]
     fig.add_bar(
         y=labels,
@@ -83,9 +86,10 @@ def measures_progress(measures: list[dict[str, Any]]) -> Chart:
         # The label says "✔ met" in words; a pattern here would only make the label harder to read.
         marker={"color": [OKABE_ITO["blue"] if x >= 100 else OKABE_ITO["sky"] for x in xs]},
         text=[
-            f"{m['latest']:g} of {m['target']:g}{_unit(m['unit'])}" + (" ✔ met" if x >= 100 else f" ({x:.0f}%)")
+            f"{m['latest']:g} of {m['target']:g}{plotted(_unit(m['unit']))}"
+            + (" ✔ met" if x >= 100 else f" ({x:.0f}%)")
             if m["target"] is not None
-            else f"{m['latest']:g}{_unit(m['unit'])} (no target)"
+            else f"{m['latest']:g}{plotted(_unit(m['unit']))} (no target)"
             for m, x in zip(measures, xs, strict=True)
         ],
         textposition="auto",

@@ -14,6 +14,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from tracker.charts import STATUS_STYLE, Chart, bar_marker, count_axis, listing, plural, styled
+from tracker.text import plotted
 
 _MS_PER_DAY = 86_400_000
 
@@ -58,14 +59,15 @@ def timeline(actions: list[dict[str, Any]], *, plan_start: date, plan_end: date,
     """One bar per action from start to due, coloured, patterned and labelled by status; today's line; overdue
     actions marked ⚠ at their due date."""
     fig = go.Figure()
-    refs = [a["ref"] for a in actions]
+    # Refs and activities are the plan's own text: plotly would read <a href>, <img> or $…$ in them.
+    refs = [plotted(a["ref"]) for a in actions]
     for s, style in STATUS_STYLE.items():
         group = [a for a in actions if a["status"] == s]
         if not group:
             continue
         starts = [a["start"] for a in group]
         fig.add_bar(
-            y=[a["ref"] for a in group],
+            y=[plotted(a["ref"]) for a in group],
             base=[d.isoformat() for d in starts],
             x=[((a["due"] - a["start"]).days + 1) * _MS_PER_DAY for a in group],
             orientation="h",
@@ -75,14 +77,17 @@ def timeline(actions: list[dict[str, Any]], *, plan_start: date, plan_end: date,
             textposition="inside",
             insidetextanchor="start",
             textfont={"color": "white" if s not in ("not started",) else "#262730"},
-            customdata=[[a["ref"], a["activity"][:90], a["start"].isoformat(), a["due"].isoformat()] for a in group],
+            customdata=[
+                [plotted(a["ref"]), plotted(a["activity"][:90]), a["start"].isoformat(), a["due"].isoformat()]
+                for a in group
+            ],
             hovertemplate="<b>%{customdata[0]}</b> %{customdata[1]}<br>%{customdata[2]} → %{customdata[3]}"
             "<br>%{text}<extra></extra>",
         )
     overdue = [a for a in actions if a["overdue"]]
     if overdue:
         fig.add_scatter(
-            y=[a["ref"] for a in overdue],
+            y=[plotted(a["ref"]) for a in overdue],
             x=[a["due"].isoformat() for a in overdue],
             mode="markers+text",
             name="⚠ Overdue",

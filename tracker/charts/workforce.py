@@ -25,6 +25,7 @@ import plotly.graph_objects as go
 
 from tracker.charts import OKABE_ITO, PALETTE, SEX_COLOURS, Chart, listing, plural, styled
 from tracker.disclosure import SUPPRESSED, shown
+from tracker.text import plotted
 
 ROUNDED_NOTE = "Figures rounded to the nearest 5 (HESA)."
 SHARE_NOTE = "Headcounts rounded to the nearest 5 (HESA); percentages from exact figures."
@@ -102,7 +103,7 @@ def fte_by_faculty(rows: list[dict[str, Any]], *, total: int | float, when: date
     ordered = sorted(rows, key=lambda r: (-float(r["FTE"]), r["Faculty"]))
     fig = go.Figure(
         go.Bar(
-            y=[r["Faculty"] for r in ordered],
+            y=[plotted(r["Faculty"]) for r in ordered],  # an HR extract's text: plotly reads HTML in it
             x=[r["FTE"] for r in ordered],
             orientation="h",
             marker={"color": OKABE_ITO["blue"]},
@@ -134,7 +135,8 @@ def fte_by_faculty(rows: list[dict[str, Any]], *, total: int | float, when: date
 
 def _balance_figure(bars: list[Balance], sexes: list[str], *, threshold: float | None) -> go.Figure:
     fig = go.Figure()
-    names = [b.name for b in bars]
+    # Faculty and grade names are an HR extract's text: plotly would read <a href>, <img> or $…$ in them.
+    names = [plotted(b.name) for b in bars]
     for sex in sexes:
         values = [b.percents.get(sex, 0.0) for b in bars]
         xs = [0.0 if v == SUPPRESSED else float(v) for v in values]
@@ -154,7 +156,7 @@ def _balance_figure(bars: list[Balance], sexes: list[str], *, threshold: float |
     hidden = [b for b in bars if b.suppressed]
     if hidden:
         fig.add_bar(
-            y=[b.name for b in hidden],
+            y=[plotted(b.name) for b in hidden],
             x=[100.0] * len(hidden),
             orientation="h",
             name="Too few to show (..)",
@@ -306,8 +308,9 @@ def fte_trend(points: list[TrendPoint], *, rounded: bool) -> Chart:
             x=[p.as_of.isoformat() for p in pts],
             y=[p.fte for p in pts],
             mode="lines+markers",
-            name=name,
-            hovertemplate=f"{name}, %{{x|%d %b %Y}}: %{{y:,}} FTE<extra></extra>",
+            name=plotted(name),
+            # The name by reference, not inside the template: a "%{y}" in a faculty's name would be filled in.
+            hovertemplate="%{fullData.name}, %{x|%d %b %Y}: %{y:,} FTE<extra></extra>",
             **_series_style(i),
         )
     styled(fig, height=320, yaxis_title="FTE", showlegend=len(groups) > 1)
@@ -349,9 +352,9 @@ def female_share_trend(points: list[TrendPoint], *, rounded: bool, threshold: fl
             x=[p.as_of.isoformat() for p in pts],
             y=[None if p.pct_female == SUPPRESSED else p.pct_female for p in pts],
             mode="lines+markers",
-            name=name,
+            name=plotted(name),
             connectgaps=False,
-            hovertemplate=f"{name}, %{{x|%d %b %Y}}: %{{y:.1f}}% female<extra></extra>",
+            hovertemplate="%{fullData.name}, %{x|%d %b %Y}: %{y:.1f}% female<extra></extra>",
             **_series_style(i),
         )
     styled(fig, height=360, yaxis_title="Women, % of headcount", showlegend=len(groups) > 1)

@@ -13,25 +13,26 @@ Example:
 from __future__ import annotations
 
 import bisect
-import csv
+import contextlib
 import hashlib
-import html
 import io
+import pyexpat
 import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
-from typing import BinaryIO
-
-import python_calamine as pc
+from typing import Any, BinaryIO
 
 from tracker.config import Settings, get_settings
-from tracker.exports import safe_cell
 from tracker.ingest.base import Issue, UnreadableFile
+from tracker.ingest.sandbox import Child, shown_name, unguard
+from tracker.ingest.sandbox import column_letters as _column_letters
+
+__all__ = ["Cell", "Sheet", "Workbook", "read_bytes", "read_workbook", "shown_name", "unguard"]
 
 Cell = str | int | float | bool | date | datetime | None
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -170,9 +171,16 @@ def read_workbook(
     suffix = Path(name).suffix.lower()
     issues: list[Issue] = []
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
-        _check_zip(data, name, settings)
-        issues, merges = _check_extent(data, name, settings)
-        sheets = _read_calamine(data, name, settings, merges)
+        # The child interpreter starts now, so its start-up overlaps the checks; it is stopped if one refuses
+        # the file (see PARSE_WHILE_CHECKING).
+        with Child() as child:
+            _check_zip(data, name, settings)
+
+            def start_parsing() -> None:
+                child.send("workbook", data, name, max_rows=settings.max_rows)
+
+            issues, merges = _check_extent(data, name, settings, start_parsing if PARSE_WHILE_CHECKING else None)
+            sheets = _read_calamine(data, name, settings, merges, child=child)
     elif data.startswith(b"\xd0\xcf\x11\xe0"):
         # An encrypted .xlsx/.xlsb is an OLE file with an EncryptionInfo stream; an encrypted .xls has a
         # FILEPASS record (calamine's own password error is lost when it is given bytes: it tries every format
@@ -281,16 +289,75 @@ class _Package:
     workbook: str | None  # the workbook part calamine reads as .xlsx (a member name), if there is one
     sheets: dict[str, str]  # {worksheet member: sheet name} for .xlsx
     bin_sheets: dict[str, str]  # {worksheet member: sheet name} for .xlsb
+    shared_strings: list[str]  # the shared-strings parts calamine may read
 
 
-def _rel_targets(rels: bytes) -> dict[str, str]:
-    text = rels.decode("utf-8", "replace")
-    targets: dict[str, str] = {}
-    for tag in _REL_TAG.findall(text):
-        rid, target = _attr(tag, "Id"), _attr(tag, "Target")
-        if rid and target is not None:
-            targets[rid] = target
-    return targets
+class _XmlRefused(ValueError):
+    """XML that declares a DTD or entities: no spreadsheet part does, and expanding them is how a small part
+    becomes a huge one (the "billion laughs"), so such a part is refused, never expanded."""
+
+
+def _no_dtd(*_args: object) -> None:
+    raise _XmlRefused("the XML declares a DTD or entities")
+
+
+def _parser(start: Callable[[str, Any], None]) -> Any:
+    """An expat parser calling `start(tag, attributes)` for each element (tags as written, prefix and all),
+    refusing any DTD: no entity is ever expanded, and no external one fetched."""
+    p = pyexpat.ParserCreate()
+    p.StartDoctypeDeclHandler = _no_dtd
+    p.EntityDeclHandler = _no_dtd
+    p.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+    p.StartElementHandler = start
+    return p
+
+
+def _local(tag: str) -> str:
+    """An element's or attribute's name without its namespace prefix (calamine matches local names)."""
+    return tag.rpartition(":")[2]
+
+
+def _elements(xml: bytes, wanted: tuple[str, ...]) -> list[dict[str, str]]:
+    """The attributes of each element of a small part (relationships, the workbook) named one of `wanted`
+    (local names), keyed by their local names. A part cut short or malformed gives the elements before the
+    fault: what calamine could read of it."""
+    found: list[dict[str, str]] = []
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if _local(tag) in wanted:
+            found.append({_local(k): _CHAR_REF.sub(_char, v) for k, v in attrs.items()})
+
+    p = _parser(start)
+    with contextlib.suppress(pyexpat.ExpatError):
+        # A character reference XML 1.0 forbids (&#x1B; in a sheet's name) stops expat, not calamine: each
+        # "&#" is passed through as a marked "#" and turned into its character afterwards.
+        p.Parse(xml.replace(b"&#", b"&#xE000;#"), True)
+    return found
+
+
+_CHAR_REF = re.compile("\ue000#(?:x([0-9a-fA-F]{1,6})|([0-9]{1,7}));")  # over a decoded value, not over XML
+
+
+def _char(m: re.Match[str]) -> str:
+    code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+    return chr(code) if code <= 0x10FFFF else "\ufffd"
+
+
+def _feed(zf: zipfile.ZipFile, part: str, parser: Any) -> None:
+    """Stream a member through `parser` a chunk at a time (never the whole part in memory)."""
+    with zf.open(part) as f:
+        while block := f.read(_CHUNK):
+            parser.Parse(block, False)
+    parser.Parse(b"", True)
+
+
+def _rel_targets(rels: bytes) -> dict[str, tuple[str, str]]:
+    """{relationship id: (target, type)} of a relationships part."""
+    return {
+        a["Id"]: (a["Target"], a.get("Type", ""))
+        for a in _elements(rels, ("Relationship",))
+        if "Id" in a and "Target" in a
+    }
 
 
 def _xlsx_package(zf: zipfile.ZipFile, names: dict[str, str]) -> _Package:
@@ -298,112 +365,93 @@ def _xlsx_package(zf: zipfile.ZipFile, names: dict[str, str]) -> _Package:
     relationships, `workbook.xml` there, the sheets from its relationships; and an .xlsb's binary sheets.
 
     Every worksheet calamine may open has to be found here, or its extent would go unchecked: the parts named
-    by the relationships (wherever they are) and any `xl/worksheets/*.xml|bin` besides (a bad relationship
+    by the relationships (wherever they are) and any `xl/worksheets/…/*.xml|bin` besides (a bad relationship
     part, and calamine falling back to another format, must not let one through).
     """
     folder = "xl/"
-    for tag in _REL_TAG.findall(_read_member(zf, names.get("_rels/.rels"), 4 * _CHUNK).decode("utf-8", "replace")):
-        target = _attr(tag, "Target")
-        if target is not None and (_attr(tag, "Type") or "").endswith("/relationships/officeDocument"):
+    for target, typ in _rel_targets(_read_member(zf, names.get("_rels/.rels"), 4 * _CHUNK)).values():
+        if typ.endswith("/relationships/officeDocument"):
             folder = target.lstrip("/")[: target.lstrip("/").rfind("/") + 1]
     workbook = names.get((folder + "workbook.xml").lower())
     sheets: dict[str, str] = {}
+    shared: list[str] = []
+
+    def part_of(target: str, base: str) -> str | None:
+        return names.get((target[1:] if target.startswith("/") else base + target).lower())
+
     if workbook is not None:
-        book = _read_member(zf, workbook, 4 * _CHUNK).decode("utf-8", "replace")
+        book = _read_member(zf, workbook, 4 * _CHUNK)
         targets = _rel_targets(_read_member(zf, names.get(f"{folder}_rels/workbook.xml.rels".lower()), 4 * _CHUNK))
-        for tag in _SHEET_TAG.findall(book):
-            sheet, target = _attr(tag, "name"), targets.get(_attr(tag, "r:id") or "")
-            if target:
-                part = names.get((target[1:] if target.startswith("/") else folder + target).lower())
-                if part is not None:
-                    sheets.setdefault(part, sheet or part)
+        for attrs in _elements(book, ("sheet",)):
+            # The relationship id is r:id; any prefix bound to that namespace is accepted (the local name "id").
+            target = targets.get(attrs.get("id", ""), ("", ""))[0]
+            part = part_of(target, folder) if target else None
+            if part is not None:
+                sheets.setdefault(part, attrs.get("name") or part)
+        shared += [p for t, typ in targets.values() if typ.endswith("/sharedStrings") and (p := part_of(t, folder))]
     bin_sheets: dict[str, str] = {}
     if "xl/workbook.bin" in names:
-        targets = _rel_targets(_read_member(zf, names.get("xl/_rels/workbook.bin.rels"), 4 * _CHUNK))
+        bin_targets = _rel_targets(_read_member(zf, names.get("xl/_rels/workbook.bin.rels"), 4 * _CHUNK))
         for rid, sheet in _xlsb_sheet_ids(zf, names["xl/workbook.bin"]):
-            part = names.get(("xl/" + targets.get(rid, "")).lower())
-            if part is not None and rid in targets:
+            part = names.get(("xl/" + bin_targets.get(rid, ("", ""))[0]).lower())
+            if part is not None and rid in bin_targets:
                 bin_sheets.setdefault(part, sheet)
     for low, part in names.items():
-        if re.fullmatch(r"xl/worksheets/[^/]+\.xml", low):
+        if low.startswith("xl/worksheets/") and low.endswith(".xml"):
             sheets.setdefault(part, part)
-        elif re.fullmatch(r"xl/worksheets/(?!binaryindex)[^/]+\.bin", low):  # not the row-index parts
-            bin_sheets.setdefault(part, part)
-    return _Package(workbook, sheets, bin_sheets)
+        elif low.startswith("xl/worksheets/") and low.endswith(".bin") and "/binaryindex" not in low:
+            bin_sheets.setdefault(part, part)  # not the row-index parts
+        elif low.rpartition("/")[2] == "sharedstrings.xml" and part not in shared:
+            shared.append(part)
+    return _Package(workbook, sheets, bin_sheets, shared)
 
 
 # calamine holds a sheet as one dense block from its first to its last cell (32 bytes a cell) before any row
 # can be counted: cells at A1 and XFD1048576 in a 2 KB file ask for 550 GB and abort the whole process, and
-# an .ods row repeated a million times over 16,000 repeated cells does the same. So the sheets' XML is scanned
-# (streamed, a chunk at a time) for how far it reaches before calamine sees it.
+# an .ods row repeated a million times over 16,000 repeated cells does the same. So the sheets' XML is parsed
+# (expat, streamed a chunk at a time, every attribute read as XML defines it: any spacing, either quote) for
+# how far it reaches before calamine sees it. Shared strings are bounded too: calamine keeps every one (24
+# bytes each even when empty) and reserves room for as many as the part's uniqueCount claims.
 MAX_CELLS = 10_000_000
+# The sandboxed child parses the file while the parent scans the sheets (the two take about as long on a large
+# sheet, and a server has the cores); the archive, package and shared-strings checks come first. A file the scan
+# refuses is refused with its message, and the child, whatever it was doing, is stopped: calamine then does see
+# a sheet the scan would refuse, but only inside the child's memory and time limits (a far cell aborts it at
+# once). False: the child gets the file only after every check has passed (slower by the scan's time on a
+# large file: about 1.5 s more for 100,000 rows).
+PARSE_WHILE_CHECKING = True
+MAX_SHARED_TEXT = 100_000_000  # characters of shared strings, all told
 _CHUNK = 1024 * 1024
-_ROW_NUMBER = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=[\"'](\d+)[\"']")
-_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=[\"']([A-Z]{1,3})(\d+)[\"']")
-_FAR_CELL = re.compile(rb'<c r="([A-Z]{2,3}(?=\d)|[A-Z](?=\d{6}))(\d+)"')  # past column Z or row 99,999
-_FAR_ROW = re.compile(rb'<row r="(\d{6,})"')
-_ANY_ROW = re.compile(rb'<(?:row|c) r="[A-Z]{0,3}(\d+)"')
-# A formula with no saved value: <c r="D2"><f>A1*2</f></c>, or <v/> / <v></v> after it.
-_UNSAVED_FORMULA = re.compile(
-    rb"<(?:\w+:)?c\b[^>]*?\sr=[\"']([A-Z]{1,3}\d+)[\"'][^>]*>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)"
-    rb"\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
-)
-_SHEET_TAG = re.compile(r"<(?:\w+:)?sheet\b[^>]*>")
-_REL_TAG = re.compile(r"<(?:\w+:)?Relationship\b[^>]*>")
-_ODS_TOKEN = re.compile(
-    rb"<table:table\s([^>]*)>|<table:table-row\b([^>]*?)(/?)>|<table:(covered-)?table-cell\b([^>]*?)(/?)>"
-)
+_DIGITS = "0123456789"
 
 
-def _attr(tag: str, name: str) -> str | None:
-    m = re.search(r"\s" + re.escape(name) + r"\s*=\s*(\"[^\"]*\"|'[^']*')", tag)
-    return html.unescape(m.group(1)[1:-1]) if m else None
+def _attribute(attrs: list[str], key: str) -> str | None:
+    """An attribute's value from expat's ordered list [name, value, name, value, …], or None."""
+    for k in range(0, len(attrs) - 1, 2):
+        if attrs[k] == key:
+            return attrs[k + 1]
+    return None
 
 
-def _battr(tag: bytes, name: bytes) -> bytes | None:
-    m = re.search(rb"(?:^|\s)" + re.escape(name) + rb"\s*=\s*[\"']([^\"']*)[\"']", tag)
-    return m.group(1) if m else None
-
-
-def _column_number(letters: bytes) -> int:
+def _column_number(letters: str) -> int:
     n = 0
     for ch in letters:
-        n = n * 26 + ch - 64
+        n = n * 26 + ord(ch) - 64
     return n
 
 
-def _column_letters(j: int) -> str:
-    """Excel column letters for a 0-based index (0 → A, 27 → AB)."""
-    s = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
-def _chunks(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:
-    """A member's bytes a chunk at a time, each chunk cut after its last complete tag (the rest carries over)."""
-    carry = b""
-    with zf.open(part) as f:
-        while block := f.read(_CHUNK):
-            buf = carry + block
-            cut = buf.rfind(b"<")
-            if cut <= 0 or len(buf) - cut > 64 * 1024:  # no tag start, or a very long tag: take it all
-                cut = len(buf)
-            carry = buf[cut:]
-            yield buf[:cut]
-    if carry:
-        yield carry
-
-
-def _check_extent(data: bytes, name: str, settings: Settings) -> tuple[list[Issue], dict[str, list[Merge]]]:
-    """Refuse a sheet reaching further than MAX_CELLS before calamine builds it; warn of formulas with no
-    saved value (calamine reads only saved values, so those cells read as blank). Also the merged ranges of
-    the formats calamine reports none for (.ods, .xlsb), {sheet name: ranges}.
+def _check_extent(
+    data: bytes, name: str, settings: Settings, sheets_next: Callable[[], None] | None = None
+) -> tuple[list[Issue], dict[str, list[Merge]]]:
+    """Refuse a sheet reaching further than MAX_CELLS before calamine builds it, and shared strings past their
+    bounds; warn of formulas with no saved value (calamine reads only saved values, so those cells read as
+    blank). Also the merged ranges of the formats calamine reports none for (.ods, .xlsb), {sheet name: ranges}.
 
     calamine tries each format in turn (.xls, .xlsx, .xlsb, .ods) and reads the first that opens, so every
     format whose parts the archive holds is checked, not only the one it looks like.
+
+    `sheets_next` is called once the package and its shared strings have passed, before the sheets are scanned
+    (the reader starts the sandboxed parse then).
     """
     max_cells = max(MAX_CELLS, settings.max_rows * 20)
     issues: list[Issue] = []
@@ -412,6 +460,10 @@ def _check_extent(data: bytes, name: str, settings: Settings) -> tuple[list[Issu
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = _zip_names(zf)
             package = _xlsx_package(zf, names)
+            for part in package.shared_strings:
+                _check_shared_strings(zf, part, name, max_cells)
+            if sheets_next is not None:
+                sheets_next()
             for part, sheet in package.sheets.items():
                 issues += _check_xlsx_sheet(zf, part, sheet, name, max_cells)
             for part, sheet in package.bin_sheets.items():
@@ -421,6 +473,10 @@ def _check_extent(data: bytes, name: str, settings: Settings) -> tuple[list[Issu
                 merges = ods if "[content_types].xml" not in names else merges
     except UnreadableFile:
         raise
+    except _XmlRefused as exc:
+        raise UnreadableFile(name, "corrupt", f"cannot be read as a spreadsheet ({exc})") from None
+    except pyexpat.ExpatError as exc:
+        raise UnreadableFile(name, "corrupt", f"cannot be read as a spreadsheet (malformed XML: {exc})") from None
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, KeyError, NotImplementedError) as exc:
         detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         raise UnreadableFile(name, "corrupt", f"cannot be read as a spreadsheet ({detail})") from None
@@ -436,78 +492,152 @@ def _too_many_cells(name: str, sheet: str, what: str, max_cells: int) -> Unreada
     )
 
 
-def _check_xlsx_sheet(zf: zipfile.ZipFile, part: str, sheet: str, name: str, max_cells: int) -> list[Issue]:
-    # Excel, LibreOffice and openpyxl write <row r="7"> and <c r="B7": those are matched by fast patterns, for
-    # columns past Z and rows past 99,999 only (ordinary files have none). A chunk with tags in any other form
-    # (attributes in another order, namespace prefixes, no r) is read with the slow, general patterns.
-    max_row = max_col = tagged_rows = tagged_cells = unsaved = 0
-    exact = False  # every row number seen, not only those past 99,999
-    first_unsaved = ""
-    for chunk in _chunks(zf, part):
-        rows_here = chunk.count(b"<row ") + chunk.count(b"<row>")
-        cells_here = chunk.count(b"<c ") + chunk.count(b"<c>")
-        tagged_rows, tagged_cells = tagged_rows + rows_here, tagged_cells + cells_here
-        usual = (
-            chunk.count(b'<row r="') == rows_here
-            and chunk.count(b'<c r="') == cells_here
-            and b":row" not in chunk
-            and b":c " not in chunk
+def _check_shared_strings(zf: zipfile.ZipFile, part: str, name: str, max_cells: int) -> None:
+    """Refuse shared strings calamine would hold at great cost: more of them than cells the tracker reads (or
+    a uniqueCount claiming so, which calamine reserves room for), or over MAX_SHARED_TEXT characters."""
+    count = chars = 0
+
+    def refuse(what: str) -> UnreadableFile:
+        return UnreadableFile(
+            name,
+            "too_many_cells",
+            f"holds {what}, more than the tracker reads: save the workbook again from Excel or LibreOffice, or "
+            "copy the table into a new workbook",
         )
-        if usual:
-            for letters, row in _FAR_CELL.findall(chunk):
-                max_col, max_row = max(max_col, _column_number(letters)), max(max_row, int(row))
-            for row in _FAR_ROW.findall(chunk):
-                max_row = max(max_row, int(row))
-        else:
-            exact = True
-            for row in _ROW_NUMBER.findall(chunk):
-                max_row = max(max_row, int(row))
-            for letters, row in _CELL_REF.findall(chunk):
-                max_col, max_row = max(max_col, _column_number(letters)), max(max_row, int(row))
-        n_rows, n_cols = max(max_row, tagged_rows), max(max_col, 1)
-        if n_rows * n_cols > max_cells:
-            reach = f"{_column_letters(n_cols - 1)}{n_rows}"
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal count
+        local = _local(tag)
+        if local == "si":
+            count += 1
+            if count > max_cells:
+                raise refuse(f"over {max_cells:,} shared strings")
+        elif local == "sst":
+            for key in ("uniqueCount", "count"):
+                claimed = attrs.get(key, "").strip()
+                if claimed and (not claimed.isdigit() or int(claimed) > max_cells):
+                    raise refuse(f"a shared-strings table claiming {claimed[:20]} strings")
+
+    def text(data: str) -> None:
+        nonlocal chars
+        chars += len(data)
+        if chars > MAX_SHARED_TEXT:
+            raise refuse(f"over {MAX_SHARED_TEXT:,} characters of shared strings")
+
+    p = _parser(start)
+    p.CharacterDataHandler = text
+    _feed(zf, part, p)
+
+
+def _check_xlsx_sheet(zf: zipfile.ZipFile, part: str, sheet: str, name: str, max_cells: int) -> list[Issue]:
+    """Refuse a worksheet reaching further than calamine should build; warn of formulas with no saved value.
+
+    Cells are placed as calamine places them: by a cell's `r` (letters in either case, as calamine takes them,
+    then the row) or, without one, after the cell before it; rows by their `r`, or after the row before. The
+    sheet is refused as soon as the rows reached × the columns reached pass `max_cells` (the dense block
+    calamine would build), or its cells outnumber them. Only element starts are handled, with the state in
+    local variables (one cheap Python call per element keeps a 100,000-row sheet to about a second); a cell
+    ends where the next cell or row starts.
+    """
+    row = col = max_row = max_col = cells = unsaved = 0
+    in_formula = saved = capturing = False
+    cell_row = 0
+    first_unsaved: tuple[int, int] | None = None
+    columns: dict[str, int] = {}  # a cell's letters → its column number, as met
+
+    def column(letters: str) -> int:
+        """The column of a cell's letters as calamine reads them (a-z as A-Z); letters it does not take (the
+        whole sheet then fails to read) count as the column after the last."""
+        upper = letters.upper()
+        if not (upper.isascii() and upper.isalpha()):
+            return col + 1
+        n = _column_number(upper)
+        if len(columns) < 100_000:
+            columns[letters] = n
+        return n
+
+    def text(data: str) -> None:
+        nonlocal saved
+        if data.strip():
+            saved = True
+
+    def check() -> None:
+        n_cols = max(max_col, 1)
+        if max_row * n_cols > max_cells:
+            reach = f"{_column_letters(n_cols - 1)}{max_row}" if n_cols <= 16_384 else f"column {n_cols:,}"
             raise _too_many_cells(
-                name, sheet, f"reaches cell {reach} ({n_rows:,} rows × {n_cols:,} columns)", max_cells
+                name, sheet, f"reaches cell {reach} ({max_row:,} rows × {n_cols:,} columns)", max_cells
             )
-        if tagged_cells > max_cells:
-            raise _too_many_cells(name, sheet, f"has over {tagged_cells:,} cells", max_cells)
-        if b"<f" in chunk:
-            for m in _UNSAVED_FORMULA.finditer(chunk):
-                unsaved += 1
-                first_unsaved = first_unsaved or m.group(1).decode()
-    if not exact and max_col < 26 and max(max_row, tagged_rows) * 26 > max_cells:
-        # Columns A to Z were not looked at (it only matters with this many rows): find the last one used.
-        for chunk in _chunks(zf, part):
-            max_col = max(max_col, next((i for i in range(26, 0, -1) if b'<c r="' + bytes([64 + i]) in chunk), 0))
-        n_rows = max(max_row, tagged_rows)
-        if n_rows * max_col > max_cells:
-            reach = f"{_column_letters(max_col - 1)}{n_rows}"
-            raise _too_many_cells(
-                name, sheet, f"reaches cell {reach} ({n_rows:,} rows × {max_col:,} columns)", max_cells
-            )
-    if not exact and max_col * 99_999 > max_cells:
-        # Wide enough that rows below 100,000 matter too: read every row number once more.
-        for chunk in _chunks(zf, part):
-            for row in _ANY_ROW.findall(chunk):
-                if int(row) * max_col > max_cells:
-                    reach = f"{_column_letters(max_col - 1)}{int(row)}"
-                    what = f"reaches cell {reach} ({int(row):,} rows × {max_col:,} columns)"
-                    raise _too_many_cells(name, sheet, what, max_cells)
-    if not unsaved:
+
+    def start(tag: str, attrs: list[str]) -> None:
+        nonlocal row, col, max_row, max_col, cells, unsaved, in_formula, saved, capturing, cell_row, first_unsaved
+        if capturing:  # the text of a formula cell's <v> ends where the next element starts
+            capturing = False
+            p.CharacterDataHandler = None
+        if tag == "c":
+            if in_formula:  # the formula cell before this one ends here
+                end_formula()
+            cells += 1
+            # Attributes as [name, value, …]; writers put r first, so that is looked at before the rest.
+            ref = attrs[1] if attrs and attrs[0] == "r" else _attribute(attrs, "r")
+            if ref is None:
+                col += 1
+                cell_row = row
+            else:
+                letters = ref.rstrip(_DIGITS)
+                # ASCII digits only (rstrip took exactly those); calamine refuses a ref with anything else.
+                cell_row = int(ref[len(letters) :]) if len(letters) < len(ref) else row
+                col = (columns.get(letters) or column(letters)) if letters else col + 1
+            if cell_row > max_row:
+                max_row = cell_row
+            if col > max_col:
+                max_col = col
+            if cells > max_cells:
+                raise _too_many_cells(name, sheet, f"has over {cells:,} cells", max_cells)
+        elif tag == "v":
+            if in_formula:
+                capturing = True
+                p.CharacterDataHandler = text
+        elif tag == "row":
+            if in_formula:
+                end_formula()
+            check()
+            ref = attrs[1] if attrs and attrs[0] == "r" else _attribute(attrs, "r")
+            row = int(ref) if ref and not ref.strip(_DIGITS) else row + 1
+            col = 0
+            if row > max_row:
+                max_row = row
+        elif tag == "f":
+            in_formula = True
+        elif ":" in tag:  # a namespace prefix (x:c, x:row): the same elements
+            start(_local(tag), attrs)
+
+    def end_formula() -> None:
+        nonlocal unsaved, in_formula, saved, first_unsaved
+        if not saved:
+            unsaved += 1
+            first_unsaved = first_unsaved or (cell_row, col)
+        in_formula = saved = False
+
+    p = _parser(start)
+    p.ordered_attributes = True
+    _feed(zf, part, p)
+    if in_formula:
+        end_formula()
+    check()
+    if first_unsaved is None:
         return []
-    where = re.fullmatch(r"([A-Z]+)(\d+)", first_unsaved)
-    assert where is not None
+    r, c = first_unsaved
     return [
         Issue(
             sheet,
-            int(where.group(2)),
-            where.group(1),
+            r,
+            _column_letters(c - 1),
             None,
             "formula_not_saved",
-            f"{_plural(unsaved, 'formula')} with no saved result (first: {first_unsaved}), read as blank: the "
-            "tracker reads the values a spreadsheet saved, never the formulas; open the file in Excel or "
-            "LibreOffice and save it, or type the values",
+            f"{_plural(unsaved, 'formula')} with no saved result (first: {_column_letters(c - 1)}{r}), read as "
+            "blank: the tracker reads the values a spreadsheet saved, never the formulas; open the file in Excel "
+            "or LibreOffice and save it, or type the values",
             "warning",
         )
     ]
@@ -632,41 +762,57 @@ def _plural(n: int, word: str) -> str:
 def _check_ods_extent(zf: zipfile.ZipFile, part: str, name: str, max_cells: int) -> dict[str, list[Merge]]:
     """Count the cells with content an .ods repeats (number-rows-repeated × number-columns-repeated); and
     collect each table's merged ranges (number-rows-spanned / number-columns-spanned), which calamine does not
-    report for .ods. Covered cells (those a merge hides) take their place in the row like any other."""
+    report for .ods. Covered cells (those a merge hides) take their place in the row like any other; a cell
+    counts when it has a value type or anything inside it."""
     table, total, row_repeat, row_cells = "content.xml", 0, 1, 0
     merges: dict[str, list[Merge]] = {}
     n_merges = 0
     row, col, next_row = -1, 0, 0  # the current row, the column of the next cell, the row after this one
-    for chunk in _chunks(zf, part):
-        for m in _ODS_TOKEN.finditer(chunk):
-            table_attrs, row_attrs, row_empty, covered, cell_attrs, cell_empty = m.groups()
-            if table_attrs is not None:
-                raw = _battr(table_attrs, b"table:name")
-                table = html.unescape(raw.decode("utf-8", "replace")) if raw else table
-                row, col, next_row = -1, 0, 0
-            elif row_attrs is not None:
-                total += row_repeat * row_cells  # the row before this one
-                row_repeat, row_cells = int(_battr(row_attrs, b"table:number-rows-repeated") or 1), 0
-                row, col, next_row = next_row, 0, next_row + row_repeat
-                if row_empty:
-                    row_repeat = 0
-            elif cell_attrs is not None:
-                repeat = int(_battr(cell_attrs, b"table:number-columns-repeated") or 1)
-                if not cell_empty or b"office:value-type" in cell_attrs:
-                    row_cells += repeat
-                if not covered and b"-spanned" in cell_attrs and row >= 0:
-                    rows_spanned = int(_battr(cell_attrs, b"table:number-rows-spanned") or 1)
-                    cols_spanned = int(_battr(cell_attrs, b"table:number-columns-spanned") or 1)
-                    if rows_spanned > 1 or cols_spanned > 1:
-                        merges.setdefault(table, []).append((row, col, row + rows_spanned - 1, col + cols_spanned - 1))
-                        n_merges += 1
-                        if n_merges > max_cells // 10:
-                            raise _too_many_cells(name, table, f"has over {n_merges:,} merged ranges", max_cells)
-                col += repeat
-            if total + row_repeat * row_cells > max_cells:
-                raise _too_many_cells(
-                    name, table, f"repeats rows and cells to over {total + row_repeat * row_cells:,} cells", max_cells
-                )
+    open_cell = 0  # the repeat of the cell being read while nothing inside it has been seen yet, else 0
+
+    def number(attrs: dict[str, str], key: str) -> int:
+        return int(attrs.get(key) or 1)
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal table, total, row_repeat, row_cells, n_merges, row, col, next_row, open_cell
+        if open_cell:  # an element inside the cell: it has content
+            row_cells += open_cell
+            open_cell = 0
+        if tag == "table:table":
+            table = attrs.get("table:name") or table
+            row, col, next_row = -1, 0, 0
+        elif tag == "table:table-row":
+            total += row_repeat * row_cells  # the row before this one
+            row_repeat, row_cells = number(attrs, "table:number-rows-repeated"), 0
+            row, col, next_row = next_row, 0, next_row + row_repeat
+        elif tag in ("table:table-cell", "table:covered-table-cell"):
+            repeat = number(attrs, "table:number-columns-repeated")
+            if "office:value-type" in attrs:
+                row_cells += repeat
+            else:
+                open_cell = repeat
+            spans = "table:number-rows-spanned" in attrs or "table:number-columns-spanned" in attrs
+            if tag == "table:table-cell" and spans and row >= 0:
+                rows_spanned = number(attrs, "table:number-rows-spanned")
+                cols_spanned = number(attrs, "table:number-columns-spanned")
+                if rows_spanned > 1 or cols_spanned > 1:
+                    merges.setdefault(table, []).append((row, col, row + rows_spanned - 1, col + cols_spanned - 1))
+                    n_merges += 1
+                    if n_merges > max_cells // 10:
+                        raise _too_many_cells(name, table, f"has over {n_merges:,} merged ranges", max_cells)
+            col += repeat
+        if total + row_repeat * (row_cells + open_cell) > max_cells:
+            reached = total + row_repeat * (row_cells + open_cell)
+            raise _too_many_cells(name, table, f"repeats rows and cells to over {reached:,} cells", max_cells)
+
+    def end(tag: str) -> None:
+        nonlocal open_cell
+        if tag in ("table:table-cell", "table:covered-table-cell"):
+            open_cell = 0
+
+    p = _parser(start)
+    p.EndElementHandler = end
+    _feed(zf, part, p)
     return merges
 
 
@@ -674,19 +820,6 @@ def _check_ods_extent(zf: zipfile.ZipFile, part: str, name: str, max_cells: int)
 # acts on some of them (ESC starts a colour or clear-screen sequence) when a message quoting them is printed.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 MAX_CELL_CHARS = 32_767  # what an Excel cell holds
-
-
-def shown_name(name: str, limit: int = 100) -> str:
-    """A sheet's name as every message shows it: control characters (a line break, ESC) become a space, so a
-    name cannot break the one-line-per-problem output or drive a terminal, and a name longer than any
-    spreadsheet allows is cut.
-
-    Example:
-        >>> shown_name("Prog\\nress\\x1b[2J"), shown_name("P" * 120)[-3:], len(shown_name("P" * 120))
-        ('Prog ress [2J', 'PP…', 101)
-    """
-    name = re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", name)
-    return name if len(name) <= limit else name[:limit] + "…"
 
 
 def _check_cells(sheet: Sheet) -> list[Issue]:
@@ -749,45 +882,28 @@ def _xls_encrypted(data: bytes) -> bool:
     return False
 
 
-def _read_calamine(data: bytes, name: str, settings: Settings, merges: dict[str, list[Merge]]) -> list[Sheet]:
+def _read_calamine(
+    data: bytes, name: str, settings: Settings, merges: dict[str, list[Merge]], *, child: Child | None = None
+) -> list[Sheet]:
     """Every worksheet, with its merged ranges: calamine's for .xlsx and .xls, else those in `merges` (read
-    from the file by _check_extent: calamine gives none for .ods and .xlsb)."""
-    try:
-        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheets: list[Sheet] = []
-        for meta in wb.sheets_metadata:
-            if str(meta.typ) not in ("SheetTypeEnum.WorkSheet", "WorkSheet") and "WorkSheet" not in str(meta.typ):
-                continue
-            sh = wb.get_sheet_by_name(meta.name)
-            n_rows = sh.end[0] + 1 if sh.end else 0  # calamine's end is the last used row, 0-based
-            if n_rows > settings.max_rows:
-                raise UnreadableFile(
-                    name,
-                    "too_many_rows",
-                    f"sheet '{shown_name(meta.name)}' has {n_rows:,} rows, over the {settings.max_rows:,}-row limit",
-                )
-            # iter_rows keeps leading empty rows but drops leading empty columns: put them back.
-            pad: list[Cell] = [None] * (sh.start[1] if sh.start else 0)
-            rows = [pad + [_clean(c) for c in r] for r in sh.iter_rows()]
-            # calamine's ranges are ((first row, first column), (last row, last column)) in the sheet's own
-            # coordinates (A1 is (0, 0)), the same as `rows` once padded.
-            found = sh.merged_cell_ranges
-            ranges = [(a[0], a[1], b[0], b[1]) for a, b in found] if found is not None else merges.get(meta.name, [])
-            sheets.append(Sheet(shown_name(meta.name), rows, ranges))
-        return sheets
-    except UnreadableFile:
-        raise
-    except pc.PasswordError:
-        raise UnreadableFile(
-            name, "encrypted", "is password-protected: save a copy without a password and try again"
-        ) from None
-    except BaseException as exc:
-        # calamine's errors are many and untyped: all mean "cannot read". A panic inside it (a malformed
-        # record it indexes past) reaches Python as pyo3's PanicException, which is not an Exception.
-        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
-            raise
-        detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise UnreadableFile(name, "corrupt", f"cannot be read as a spreadsheet ({detail})") from None
+    from the file by _check_extent: calamine gives none for .ods and .xlsb). Parsed in a sandboxed child
+    (`tracker.ingest.sandbox`): a file that crashes or exhausts the parser is refused, the server lives on."""
+    if child is None:
+        with Child() as own:
+            return _read_calamine(data, name, settings, merges, child=own)
+    if not child.sent:
+        child.send("workbook", data, name, max_rows=settings.max_rows)
+    raw, _ = child.receive()
+    return [Sheet(shown_name(n), rows, merges.get(n, []) if merged is None else merged) for n, rows, merged in raw]
+
+
+def _read_csv(data: bytes, name: str, settings: Settings) -> tuple[Sheet, list[Issue]]:
+    """The one sheet of a CSV file, and an error for a quoted cell that is never closed (parsed in a sandboxed
+    child, as workbooks are)."""
+    with Child() as child:
+        raw, issues = child.parse("csv", data, name, max_rows=settings.max_rows)
+    (n, rows, _), *_ = raw
+    return Sheet(n, rows), issues
 
 
 def _fill_merges(sheet: Sheet, name: str, max_cells: int) -> None:
@@ -819,114 +935,3 @@ def _fill_merges(sheet: Sheet, name: str, max_cells: int) -> None:
             row[c0 : c1 + 1] = [value] * (c1 - c0 + 1)
     sheet.merged = kept
     sheet._by_row = None
-
-
-def unguard(s: str) -> str:
-    """Text without the one apostrophe that guards a formula-like cell (=, +, -, @, tab or CR next).
-
-    The product's exports (`tracker.exports.safe_cell`) write "'=1+1" so a spreadsheet shows text, not a
-    formula, and "''=1+1" for text that itself began "'=": reading either back gives exactly the text that
-    was exported. A person typing '=1+1 in Excel means the same (text, not a formula). Any other apostrophe
-    is kept.
-
-    Example:
-        >>> unguard("'=1+1"), unguard("'-3"), unguard("''=x"), unguard("'quoted'"), unguard("''x"), unguard("=x")
-        ('=1+1', '-3', "'=x", "'quoted'", "''x", '=x')
-    """
-    if s[:1] == "'" and safe_cell(s[1:]) == s:  # exactly what safe_cell would have written
-        return s[1:]
-    return s
-
-
-def _clean(c: object) -> Cell:
-    if c == "" or c is None:
-        return None
-    if isinstance(c, time):
-        return c.isoformat()
-    if isinstance(c, float) and c.is_integer() and abs(c) < 1e15:
-        return int(c)
-    if isinstance(c, str):
-        s = unguard(c.strip())
-        return s or None
-    return c  # type: ignore[return-value]
-
-
-def _read_csv(data: bytes, name: str, settings: Settings) -> tuple[Sheet, list[Issue]]:
-    """The one sheet of a CSV file, and an error for a quoted cell that is never closed."""
-    # Excel's "Unicode Text" is UTF-16 with a BOM; anything else with NUL bytes is binary.
-    encodings = ("utf-16",) if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig", "cp1252")
-    if encodings != ("utf-16",):
-        # DOS programs (and some exports still) end a text file with Ctrl-Z (0x1A): an end mark, not data.
-        data = data.rstrip(b"\x1a")
-    if encodings != ("utf-16",) and b"\x00" in data[:4096]:
-        raise UnreadableFile(name, "not_spreadsheet", "is not a spreadsheet or CSV file (it contains binary data)")
-    for enc in encodings:
-        try:
-            text = data.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # cp1252 fails only on its 5 unassigned bytes; broken UTF-16 too
-        raise UnreadableFile(name, "encoding", "is not text in UTF-8, UTF-16 or Windows-1252")
-    if any(ord(ch) < 32 and ch not in "\r\n\t" for ch in text[:4096]):
-        raise UnreadableFile(
-            name, "not_spreadsheet", "is not a spreadsheet or CSV file (it contains control characters)"
-        )
-    sample = text[:8192]
-    # Only the separator (and spaces after it) are guessed: the quote is always '"', doubled inside, as Excel
-    # writes it. Left to guess the quote too, the sniffer takes the apostrophes of formula-safe cells ('=1+1,
-    # the product's own exports) or of ordinary text for quotes, and splits cells in the wrong places.
-    try:
-        sniffed = csv.Sniffer().sniff(sample, delimiters=",;\t")
-        delimiter, skip = sniffed.delimiter, bool(sniffed.skipinitialspace)
-    except csv.Error:
-        delimiter, skip = ",", False
-    # The csv module refuses a cell over 131,072 characters with an exception; let any cell the file can hold be
-    # read, so an over-long one is reported like any other (too_long, naming the cell). The limit only grows.
-    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
-    rows: list[list[Cell]] = []
-    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter, skipinitialspace=skip)
-    try:
-        for i, raw in enumerate(reader):
-            if i >= settings.max_rows:
-                raise UnreadableFile(name, "too_many_rows", f"has more rows than the {settings.max_rows:,}-row limit")
-            rows.append([_csv_cell(c) for c in raw])
-    except csv.Error as exc:
-        raise UnreadableFile(name, "corrupt", f"cannot be read as CSV (line {reader.line_num}: {exc})") from None
-    sheet = Sheet(shown_name(Path(name).stem) or "csv", rows)
-    return sheet, _unclosed_quote(text, sheet, delimiter, skip)
-
-
-def _unclosed_quote(text: str, sheet: Sheet, delimiter: str, skip: bool) -> list[Issue]:
-    """An error for a quote opened and never closed: the csv module (as Excel) then reads the rest of the file,
-    rows and all, into that one cell, and would load it silently as a long note."""
-    try:
-        for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=skip, strict=True):
-            pass
-        return []
-    except csv.Error as exc:
-        if "unexpected end of data" not in str(exc):
-            return []  # something the lenient reader reads as Excel does (a stray quote inside a cell)
-    if not sheet.rows or not sheet.rows[-1]:
-        return []
-    last = sheet.rows[-1]
-    j = len(last) - 1
-    swallowed = str(last[j] or "").count("\n")
-    return [
-        Issue(
-            sheet.name,
-            len(sheet.rows),
-            _column_letters(j),
-            str(last[j] or "")[:200],
-            "unclosed_quote",
-            f'a quote (") opens this cell and is never closed, so the rest of the file ({swallowed:,} more '
-            f"line{'s' * (swallowed != 1)}) was read into it: close the quote or remove it",
-        )
-    ]
-
-
-def _csv_cell(c: str) -> Cell:
-    s = unguard(c.strip())
-    if not s:
-        return None
-    return s

@@ -40,6 +40,7 @@ from tracker.models import (
     Upload,
 )
 from tracker.plans import current_plan, plan_end
+from tracker.users import owned_refs
 
 KINDS = ("plan", "updates", "workforce")
 
@@ -329,7 +330,10 @@ def _parse(
     if kind == "updates" and held is not None:
         context = plan_context(session, held)
         if actor.role == "lead":
-            context.allowed = actor.owns
+            # A lead may update what they own in the plan being updated, by action: the refs an Actor carries are
+            # a snapshot taken at sign-in, so they count only where the database still links this user to that
+            # action of `held` (a later plan's D1 is not the earlier D1 its lead owned).
+            context.allowed = actor.owns & frozenset(owned_refs(session=session, email=actor.email, plan_id=held.id))
         return load_updates(wb, plan=context, uploaded_by=uploaded_by, today=today)
     result = LoadResult(kind=kind or "", filename=wb.filename)
     if kind == "updates":

@@ -3,7 +3,8 @@ and, once written, the audit trail."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -98,7 +99,134 @@ def find_plan(session: Session, meta: Mapping[str, Any]) -> tuple[Plan | None, s
     return plan, institution
 
 
+def _words(s: str) -> str:
+    """Text compared for matching: lower case, words only (punctuation, bullets and spacing ignored)."""
+    return " ".join(re.findall(r"\w+", s.casefold()))
+
+
+@dataclass(frozen=True)
+class Match:
+    """An incoming action of a plan file matched to an action already held: its `ref`, and `how` ("text":
+    the same activity text; "position": the same theme and place among its theme's actions)."""
+
+    ref: str
+    how: str
+
+
+MATCH_WORDS = {"text": "by its activity text", "position": "by its theme and place in the plan"}
+
+
+def match_actions(existing: Sequence[Action], rows: Sequence[ActionCreate]) -> dict[int, Match]:
+    """Which held action each incoming action (by index in `rows`) is, for a plan file whose refs were made up
+    by the reader (no Ref column): refs made up by counting shift when an action is added or removed above,
+    so they cannot say which action is which. First the same activity text (normalised; among several, the
+    one with the same ref, then the same theme, then the first in the plan); then, for what is left, the same
+    theme and place between actions already matched, only where the unmatched ones there pair up one to one.
+    An action with no match is new.
+
+    Example:
+        >>> held = [Action(plan_id=1, ref="D1", theme="Develop", activity="Communities of practice", position=0),
+        ...         Action(plan_id=1, ref="D2", theme="Develop", activity="Career pathways", position=1)]
+        >>> new = [ActionCreate(ref="D1", theme="Develop", activity="Mentoring scheme"),
+        ...        ActionCreate(ref="D2", theme="Develop", activity="Communities of practice."),
+        ...        ActionCreate(ref="D3", theme="Develop", activity="Career pathways for all")]
+        >>> match_actions(held, new)
+        {1: Match(ref='D1', how='text'), 2: Match(ref='D2', how='position')}
+    """
+    ordered = sorted(existing, key=lambda a: (a.position, a.id or 0))
+    by_text: dict[str, list[Action]] = {}
+    for a in ordered:
+        by_text.setdefault(_words(a.activity), []).append(a)
+    out: dict[int, Match] = {}
+    taken: set[str] = set()
+    for i, row in enumerate(rows):
+        free = [a for a in by_text.get(_words(row.activity), []) if a.ref not in taken]
+        if not _words(row.activity) or not free:
+            continue
+        pick = min(free, key=lambda a: (a.ref != row.ref, _words(a.theme) != _words(row.theme)))
+        out[i] = Match(pick.ref, "text")
+        taken.add(pick.ref)
+    # Same theme and place: between two actions matched by text (or a theme's start and end), the unmatched
+    # incoming actions and the unmatched held ones pair up in order only when there are as many of each; any
+    # other difference is an addition or a withdrawal, shown as such, rather than a guess that moves an
+    # action's history and owner to another action.
+    themes: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        themes.setdefault(_words(row.theme), []).append(i)
+    for theme, idx in themes.items():
+        held = [a for a in ordered if _words(a.theme) == theme and not a.withdrawn]
+        place = {a.ref: k for k, a in enumerate(held)}
+        lo, gap = -1, []
+        for at in [*idx, None]:  # None: the end of the theme, after its last action
+            if at is not None and at not in out:
+                gap.append(at)
+                continue
+            # An anchor matched to an action of another theme (or a withdrawn one) gives no place: no pairing.
+            hi = len(held) if at is None else place.get(out[at].ref, -2)
+            if gap and hi > lo:
+                free = [a for a in held[lo + 1 : hi] if a.ref not in taken]
+                if len(free) == len(gap):
+                    for j, a in zip(gap, free, strict=True):
+                        out[j] = Match(a.ref, "position")
+                        taken.add(a.ref)
+            gap = []
+            if at is not None:
+                lo = place.get(out[at].ref, lo)
+    return dict(sorted(out.items()))
+
+
+def match_plan(session: Session, result: LoadResult) -> dict[str, str]:
+    """Give a re-imported plan's actions the refs of the actions they are, when the reader made its refs up (no
+    Ref column): matched actions keep their held ref (and so their id, owners, history and updates); a new
+    action whose made-up ref is held by another action gets the next free ref of its prefix. Rewrites the refs
+    in `result.rows` once (a second call changes nothing) and returns, by final ref, what the preview says of
+    each action matched to a different ref, or by its place, or renumbered.
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> r = LoadResult(kind="plan", filename="p.csv", meta={"refs_assigned": True, "start_date": date(2021, 1, 1)})
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     match_plan(s, r)  # no plan held for that start: nothing to match
+        {}
+    """
+    said: dict[str, str] | None = result.meta.get("matched")
+    if said is not None:
+        return said
+    said = result.meta["matched"] = {}
+    plan, _ = find_plan(session, result.meta) if result.meta.get("refs_assigned") else (None, "")
+    if plan is None:
+        return said
+    q = select(Action).where(col(Action.plan_id) == plan.id)
+    existing: list[Action] = list(session.exec(q).scalars())  # type: ignore[call-overload]
+    rows: list[ActionCreate] = [r for r in result.rows if isinstance(r, ActionCreate)]
+    matches = match_actions(existing, rows)
+    held = {a.ref for a in existing}
+    read_as: dict[str, str] = result.meta.setdefault("read_as", {})
+    renumber = []
+    for i, row in enumerate(rows):
+        m = matches.get(i)
+        if m is None:
+            if row.ref in held:  # a new action under a held action's made-up ref: that ref stays with its action
+                renumber.append(row)
+            continue
+        if m.ref != row.ref or m.how != "text":
+            said[m.ref] = f"matched to {m.ref} {MATCH_WORDS[m.how]}" + (
+                f" (read as {row.ref})" if m.ref != row.ref else ""
+            )
+        read_as[m.ref], row.ref = row.ref, m.ref
+    used = held | {r.ref for r in rows}
+    for row in renumber:
+        prefix = re.sub(r"\d+$", "", row.ref)
+        numbered = (int(x[len(prefix) :]) for x in used if re.fullmatch(re.escape(prefix) + r"\d+", x))
+        ref = f"{prefix}{1 + max(numbered, default=0)}"
+        said[ref] = f"a new action, numbered {ref} (read as {row.ref}, which stays with the action it names)"
+        read_as[ref], row.ref = row.ref, ref
+        used.add(ref)
+    return said
+
+
 def _plan_changes(session: Session, result: LoadResult) -> list[dict[str, str]]:
+    matched = match_plan(session, result)
     plan, _ = find_plan(session, result.meta)
     existing: dict[str, Action] = {}
     if plan is not None:
@@ -107,14 +235,17 @@ def _plan_changes(session: Session, result: LoadResult) -> list[dict[str, str]]:
     out = []
     for row in result.rows:
         act = existing.pop(row.ref, None)
+        how = matched.get(row.ref, "")
         if act is None:
-            out.append(_change("action_added", row.ref, after=row.activity[:120], detail=row.theme))
+            detail = "; ".join(x for x in (row.theme, how) if x)
+            out.append(_change("action_added", row.ref, after=row.activity[:120], detail=detail))
             continue
         before = snapshot(act)
         values = row.model_dump(exclude={"ref"})
         fields = [f for f in ACTION_FIELDS if before[f] != snapshot_value(values[f])]
         if act.withdrawn:
-            out.append(_change("action_restored", row.ref, "withdrawn", "in the plan", ", ".join(fields)))
+            detail = "; ".join(x for x in (how, ", ".join(fields)) if x)
+            out.append(_change("action_restored", row.ref, "withdrawn", "in the plan", detail))
         elif fields:
             shown = fields[0]
             out.append(
@@ -123,9 +254,12 @@ def _plan_changes(session: Session, result: LoadResult) -> list[dict[str, str]]:
                     row.ref,
                     str(before[shown])[:120],
                     str(values[shown])[:120],
-                    "changed: " + ", ".join(fields),
+                    "; ".join(x for x in (how, "changed: " + ", ".join(fields)) if x),
                 )
             )
+        elif how:  # the same action under another made-up ref: say so, since nothing else about it changes
+            read = result.meta.get("read_as", {}).get(row.ref, "")
+            out.append(_change("action_matched", row.ref, f"read as {read}" if read else "", row.ref, how))
     out += [
         _change("action_withdrawn", a.ref, "in the plan", "withdrawn", a.activity[:120])
         for a in existing.values()

@@ -1,4 +1,5 @@
-"""Writing a validated file: plans by ref with revisions, updates in bulk, workforce snapshots replaced; and
+"""Writing a validated file: plans by ref with revisions (refs the reader made up first matched to the held
+actions by content, `tracker.load.preview.match_plan`), updates in bulk, workforce snapshots replaced; and
 the upload record every attempt leaves."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from sqlmodel import Session, col
 
 from tracker.config import Settings
 from tracker.ingest.base import LoadResult
-from tracker.load.preview import ACTION_FIELDS, find_plan, snapshot, snapshot_value
+from tracker.load.preview import ACTION_FIELDS, find_plan, match_plan, snapshot, snapshot_value
 from tracker.models import (
     Action,
     ActionCreate,
@@ -68,6 +69,10 @@ def record_upload(
 
 
 def write_plan(session: Session, result: LoadResult, up: Upload) -> dict[str, int]:
+    # Refs made up by counting (no Ref column) shift when an action is added above: match them to the actions
+    # held first, so each action keeps its id, and with it its owners, history and updates (done already when
+    # the preview was computed; the same answer either way).
+    match_plan(session, result)
     meta = result.meta
     plan, institution = find_plan(session, meta)
     if plan is None:

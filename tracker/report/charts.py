@@ -18,6 +18,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from tracker.charts import STATUS_STYLE, Chart, bar_marker, count_axis, listing, plural, styled
+from tracker.text import plotted
 
 
 def status_by_theme(counts: dict[str, dict[str, int]]) -> Chart:
@@ -30,7 +31,7 @@ def status_by_theme(counts: dict[str, dict[str, int]]) -> Chart:
         style = STATUS_STYLE[s]
         xs = [counts[t].get(s, 0) for t in themes]
         fig.add_bar(
-            y=themes,
+            y=[plotted(t) for t in themes],  # plan themes as people wrote them: text, not plotly markup
             x=xs,
             orientation="h",
             name=f"{style.symbol} {style.label}",

@@ -817,6 +817,92 @@ def plan_formula_text_ok() -> bytes:
     return _save(wb)
 
 
+def _far_cell_written(cell: bytes) -> Callable[[], bytes]:
+    """far_cell with the far cell's tag written another valid way, which a pattern over the XML missed."""
+
+    def build() -> bytes:
+        return _hand_xlsx(
+            {
+                "Progress": SHEET_HEAD
+                + b'<row r="1"><c r="A1" t="inlineStr"><is><t>Ref</t></is></c></row>'
+                + b'<row r="1048576">'
+                + cell
+                + b' t="inlineStr"><is><t>x</t></is></c></row>'
+                + SHEET_TAIL
+            }
+        )
+
+    return build
+
+
+def _zip_parts(parts: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, content in parts.items():
+            zf.writestr(zipfile.ZipInfo(name, date_time=FIXED_TIME), content, zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
+
+
+def far_cell_subfolder() -> bytes:
+    """far_cell with its sheet at xl/worksheets/sub/sheet1.xml, where the relationships say it is."""
+    parts = _workbook_parts(["Progress"])
+    rels = parts["xl/_rels/workbook.xml.rels"]
+    parts["xl/_rels/workbook.xml.rels"] = rels.replace(b"worksheets/sheet1.xml", b"worksheets/sub/sheet1.xml")
+    parts["xl/worksheets/sub/sheet1.xml"] = (
+        SHEET_HEAD
+        + b'<row r="1"><c r="A1" t="inlineStr"><is><t>Ref</t></is></c></row>'
+        + b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+        + SHEET_TAIL
+    )
+    return _zip_parts(parts)
+
+
+SST_TYPE = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+
+
+def _with_shared_strings(parts: dict[str, bytes]) -> dict[str, bytes]:
+    """Workbook parts whose one sheet (A1) takes shared string 0, and the relationship to the strings part."""
+    rels = parts["xl/_rels/workbook.xml.rels"]
+    parts["xl/_rels/workbook.xml.rels"] = rels.replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId99" Type="' + SST_TYPE + b'" Target="sharedStrings.xml"/></Relationships>',
+    )
+    parts["xl/worksheets/sheet1.xml"] = SHEET_HEAD + b'<row r="1"><c r="A1" t="s"><v>0</v></c></row>' + SHEET_TAIL
+    return parts
+
+
+def shared_strings_count() -> bytes:
+    """A shared-strings part claiming 4,000,000,000 strings: calamine reserves room for them all (96 GB) and
+    aborts the process. 1 KB."""
+    parts = _with_shared_strings(_workbook_parts(["Progress"]))
+    parts["xl/sharedStrings.xml"] = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="4000000000" '
+        b'uniqueCount="4000000000"><si><t>Ref</t></si></sst>'
+    )
+    return _zip_parts(parts)
+
+
+def empty_shared_strings() -> bytes:
+    """About 190 million empty shared strings (950 MB of <si/>) beside 17 MiB of incompressible padding, so the
+    archive as a whole inflates less than 100 times: calamine took 4.8 GB for it. 18 MB (built by the test)."""
+    parts = _with_shared_strings(_workbook_parts(["Progress"]))
+    members = []
+    for name, content in parts.items():
+        data, crc, size = _deflate(lambda c=content: [c])  # type: ignore[misc]
+        members.append((name, data, crc, size, size))
+    head = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    )
+    strings, crc, size = _deflate_repeated(head, b"<si/>" * (MiB // 5), 900, b"</sst>")
+    members.append(("xl/sharedStrings.xml", strings, crc, size, size))
+    padding = random.Random(13).randbytes(17 * MiB)
+    data, crc, size = _deflate(lambda: [padding], level=1)
+    members.append(("xl/media/padding.bin", data, crc, size, size))
+    return _raw_zip(members, [(m[0], i) for i, m in enumerate(members)])
+
+
 # File name → builder. Names say what each file is; the test states what each must be refused for.
 CASES: dict[str, Callable[[], bytes]] = {
     "not_a_spreadsheet.xlsx": not_a_spreadsheet,
@@ -866,6 +952,11 @@ CASES: dict[str, Callable[[], bytes]] = {
     "updates_formulas_saved_ok.xlsx": updates_formulas_saved_ok,
     "workforce_formula_text_ok.xlsx": workforce_formula_text_ok,
     "plan_formula_text_ok.xlsx": plan_formula_text_ok,
+    "far_cell_spaced.xlsx": _far_cell_written(b'<c r = "XFD1048576"'),
+    "far_cell_newline.xlsx": _far_cell_written(b'<c\nr\n=\n"XFD1048576"'),
+    "far_cell_lower_case.xlsx": _far_cell_written(b"<c r='xfd1048576'"),
+    "far_cell_subfolder.xlsx": far_cell_subfolder,
+    "shared_strings_count.xlsx": shared_strings_count,
 }
 
 

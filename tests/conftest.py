@@ -125,6 +125,18 @@ def engine(request: pytest.FixtureRequest) -> Engine:
     return request.getfixturevalue(name)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def shared_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated database that many connections share: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "postgresql":
+        yield request.getfixturevalue("pg_engine")
+        return
+    engine = tracker.db.make_engine(f"sqlite:///{tmp_path / 'race.db'}")
+    tracker.db.migrate(engine)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
 def fresh_streamlit_caches() -> Iterator[None]:
     """Streamlit's caches outlive an AppTest run: each AppTest module asks for this (`pytestmark`), so every

@@ -6,9 +6,6 @@ uploads unless an administrator, a lead's own actions pre-filled in the update t
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +14,7 @@ from typing import Any
 import openpyxl
 import pytest
 
+from tests.test_cli import run
 from tracker.disclosure import round5
 from tracker.ingest.updates import PROGRESS_COLUMNS
 
@@ -24,18 +22,6 @@ ROOT = Path(__file__).resolve().parent.parent
 ADMIN, VIEWER, BOARD = "admin@demo.ac.uk", "viewer@demo.ac.uk", "board@demo.ac.uk"
 LEAD = "careers.lead@demo.ac.uk"  # owns D2 in the demo
 MakeXlsx = Callable[[dict[str, list[list[Any]]]], bytes]
-
-
-def run(db: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
-    return subprocess.run(
-        [sys.executable, "-m", "tracker", "--db", db, *map(str, args)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
 
 
 def shown(db: str, what: str, *as_user: str) -> Any:

@@ -22,6 +22,7 @@ import pytest
 from sqlmodel import Session
 
 from tests.apputil import open_app
+from tests.test_access import SPEC_PATHS
 from tracker.db import open_engine
 from tracker.ingest.updates import EVIDENCE_COLUMNS, MEASURE_COLUMNS, PROGRESS_COLUMNS
 from tracker.load import PlanOptions, load_file
@@ -191,19 +192,7 @@ SHOWN_ON = {
     "pages/evidence.py": ("chart", "imgword"),
     "pages/workforce.py": ("chart", "imgword"),
 }
-PAGES = [
-    "pages/home.py",
-    "pages/action_plan.py",
-    "pages/pillars.py",
-    "pages/evidence.py",
-    "pages/workforce.py",
-    "pages/changes.py",
-    "pages/upload.py",
-    "pages/uploads.py",
-    "pages/board_report.py",
-    "pages/admin.py",
-    "pages/audit.py",
-]
+PAGES = SPEC_PATHS  # every page, as the access tests list them
 
 
 def open_page(monkeypatch: pytest.MonkeyPatch, url: str, page: str, **params: Any) -> Any:

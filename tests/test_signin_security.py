@@ -11,9 +11,8 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select, update
@@ -42,18 +41,6 @@ WRONG = "incorrect horse battery staple"
 T0 = datetime(2030, 1, 6, 9, 0, tzinfo=UTC)
 WRONG_ANSWER = "wrong email or password"
 PARALLEL = 30
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
-def shared_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A migrated database that many connections share: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "postgresql":
-        yield request.getfixturevalue("pg_engine")
-        return
-    engine = tracker.db.make_engine(f"sqlite:///{tmp_path / 'race.db'}")
-    tracker.db.migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def with_users(engine: Engine) -> Engine:

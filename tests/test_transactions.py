@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,18 +20,6 @@ from tracker.models import User
 from tracker.users import UserError, add_user, remove_user
 
 A, B = "a.admin@uni.ac.uk", "b.admin@uni.ac.uk"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
-def shared_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A migrated database that many connections share: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "postgresql":
-        yield request.getfixturevalue("pg_engine")
-        return
-    engine = tracker.db.make_engine(f"sqlite:///{tmp_path / 'race.db'}")
-    tracker.db.migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def _admins(engine: Engine) -> set[str]:

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from tracker.ingest.reader import Cell
+from tracker.ingest.sandbox import column_letters
 
 MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
 MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_name) if m})
@@ -440,11 +441,5 @@ def cell(row: Sequence[Cell], j: int | None) -> Cell:
     return row[j]
 
 
-def col_letter(j: int) -> str:
-    """Excel column letters for a 0-based index (0 → A, 27 → AB)."""
-    s = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        s = chr(65 + r) + s
-    return s
+# Excel column letters for a 0-based index (0 → A, 27 → AB): one copy, the sandbox's (its child needs it alone).
+col_letter = column_letters

@@ -63,10 +63,6 @@ class ColumnReading:
         """{field: column index} for every mapped column."""
         return {c.field: c.index for c in self.columns if c.field != IGNORE}
 
-    def mapping(self) -> dict[str, str]:
-        """{column label: field} for every column (the form a confirmed mapping is kept in)."""
-        return {c.label: c.field for c in self.columns}
-
 
 PLAN_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec(

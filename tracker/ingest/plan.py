@@ -25,7 +25,6 @@ from tracker.ingest.cells import (
     add_months,
     cell,
     clean_bullets,
-    col_letter,
     is_blank,
     is_mark,
     norm,
@@ -990,10 +989,4 @@ class _Rows:
         return p
 
 
-def describe_columns(reading: ColumnReading) -> list[tuple[str, str, str]]:
-    """(column letter, header, field label) per column, for the CLI's dry run and the mapping step."""
-    return [(c.letter, c.label, FIELDS.get(c.field, "ignored")) for c in reading.columns]
-
-
-__all__ = ["FIELDS", "FIELD_HELP", "describe_columns", "find_plan_table", "headers_seen", "load_plan", "read_window"]
-_ = col_letter  # re-exported for callers that label columns
+__all__ = ["FIELDS", "FIELD_HELP", "find_plan_table", "headers_seen", "load_plan", "read_window"]

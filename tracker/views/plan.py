@@ -10,42 +10,86 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from tracker import queries
 from tracker.charts import Chart
-from tracker.charts.plan import status_counts, status_label, timeline
+from tracker.charts.plan import BEHIND_MARGIN, status_counts, status_label, timeline
 from tracker.models import PILLAR_NAMES, PILLARS, STATUSES, Action, ActionRevision, Upload
-from tracker.summary import plan_info
+from tracker.records import ActionRow, EvidenceRow, MeasureRow, PlanInfo, UpdateRow
+from tracker.summary import elapsed_pct, plan_info
 
 DONE = ("complete", "suspended")
+
+
+@dataclass(frozen=True)
+class ScheduledAction(ActionRow):
+    """An action with its window filled in (the plan's own where the action gives none) and where it stands."""
+
+    window_start: date
+    window_end: date
+    # The action's window differs from the plan's: the reader fills an undated action with the plan's window, so
+    # "has a start or due" would be true of every loaded action.
+    own_dates: bool
+    overdue: bool
+    status_label: str
+    time_elapsed_pct: int  # of the action's own window, on the as-of date
+    behind: bool  # not complete, and its percent complete trails time_elapsed_pct by more than BEHIND_MARGIN
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    themes: list[str]
+    pillars: list[str]
+    owners: list[str]
+    statuses: list[str]
 
 
 @dataclass
 class PlanPage:
     """Everything the Action plan page shows."""
 
-    plan: dict[str, Any] | None
+    plan: PlanInfo | None
     as_of: date
-    actions: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[ScheduledAction] = field(default_factory=list)
     total: int = 0
-    options: dict[str, list[str]] = field(default_factory=dict)
+    options: FilterOptions = field(default_factory=lambda: FilterOptions([], [], [], []))
     timeline: Chart | None = None
     by_status: Chart | None = None
+    # Each shown action's progress updates up to the as-of date, oldest first (the timeline's marks).
+    updates: dict[str, list[UpdateRow]] = field(default_factory=dict)
 
 
-def _dated(a: dict[str, Any], plan: dict[str, Any], as_of: date) -> dict[str, Any]:
-    a = dict(a)
-    a["start"] = date.fromisoformat(a["start"]) if a["start"] else plan["start"]
-    a["due"] = date.fromisoformat(a["due"]) if a["due"] else plan["end"]
-    a["overdue"] = a["due"] < as_of and a["status"] not in DONE and not a["withdrawn"]
-    a["status_label"] = status_label(a["status"])
-    return a
+def scheduled(a: ActionRow, plan: PlanInfo, as_of: date) -> ScheduledAction:
+    """`a` with its window (its own dates, else the plan's), whether it is overdue on `as_of`, how much of its
+    window has gone and whether its work done trails that by more than BEHIND_MARGIN points.
+
+    Example:
+        >>> p = PlanInfo(1, "UCL", "Plan", date(2020, 1, 1), date(2021, 12, 31), 24)
+        >>> a = ActionRow("D1", "", "", "Map skills", "", [], [], [], None, date(2020, 6, 30), "delayed", 40,
+        ...               None, "", False)
+        >>> s = scheduled(a, p, date(2020, 9, 1))
+        >>> s.window_start, s.own_dates, s.overdue, s.status_label, s.time_elapsed_pct, s.behind
+        (datetime.date(2020, 1, 1), True, True, '✕ Delayed', 100, True)
+    """
+    start = a.start or plan.start
+    due = a.due or plan.end
+    # The one rule for time gone (the Home page's headline uses it for the plan), over this action's window.
+    gone = elapsed_pct(replace(plan, start=start, end=due), as_of)
+    return ScheduledAction(
+        **{f.name: getattr(a, f.name) for f in fields(ActionRow)},
+        window_start=start,
+        window_end=due,
+        own_dates=(start, due) != (plan.start, plan.end),
+        overdue=due < as_of and a.status not in DONE and not a.withdrawn,
+        status_label=status_label(a.status),
+        time_elapsed_pct=gone,
+        behind=a.status != "complete" and not a.withdrawn and a.percent_complete < gone - BEHIND_MARGIN,
+    )
 
 
 def plan_view(
@@ -73,46 +117,94 @@ def plan_view(
     if plan is None:
         return PlanPage(plan=None, as_of=as_of)
     every = [
-        _dated(a, plan, as_of)
-        for a in queries.list_actions(session=session, plan_id=plan["id"], as_of=as_of)
-        if include_withdrawn or not a["withdrawn"]
+        scheduled(a, plan, as_of)
+        for a in queries.list_actions(session=session, plan_id=plan.id, as_of=as_of)
+        if include_withdrawn or not a.withdrawn
     ]
-    options = {
-        "themes": sorted({a["theme"] for a in every if a["theme"]}),
-        "pillars": [p for p in PILLARS if any(p in a["pillars"] for a in every)],
-        "owners": sorted({o for a in every for o in a["owners"]}, key=str.lower),
-        "statuses": [s for s in STATUSES if any(a["status"] == s for a in every)],
-    }
+    options = FilterOptions(
+        themes=sorted({a.theme for a in every if a.theme}),
+        pillars=[p for p in PILLARS if any(p in a.pillars for a in every)],
+        owners=sorted({o for a in every for o in a.owners}, key=str.lower),
+        statuses=[s for s in STATUSES if any(a.status == s for a in every)],
+    )
     needle = search.strip().lower()
 
-    def keep(a: dict[str, Any]) -> bool:
-        if themes and a["theme"] not in themes:
+    def keep(a: ScheduledAction) -> bool:
+        if themes and a.theme not in themes:
             return False
-        if pillars and not set(pillars) & set(a["pillars"]):
+        if pillars and not set(pillars) & set(a.pillars):
             return False
-        if owners and not set(owners) & set(a["owners"]):
+        if owners and not set(owners) & set(a.owners):
             return False
-        if statuses and a["status"] not in statuses:
+        if statuses and a.status not in statuses:
             return False
-        hay = " ".join([a["ref"], a["purpose"], a["activity"], a["impact"], " ".join(a["owners"])]).lower()
+        hay = " ".join([a.ref, a.purpose, a.activity, a.impact, " ".join(a.owners)]).lower()
         return not needle or needle in hay
 
     shown = [a for a in every if keep(a)]
-    counts = {s: sum(a["status"] == s for a in shown) for s in STATUSES}
+    counts = {s: sum(a.status == s for a in shown) for s in STATUSES}
+    refs = {a.ref for a in shown}
+    updates: dict[str, list[UpdateRow]] = {}
+    for u in queries.list_updates(session=session, plan_id=plan.id):
+        if u.ref in refs and u.as_of <= as_of:  # as the actions stood on as_of: later updates were not yet made
+            updates.setdefault(u.ref, []).append(u)
     return PlanPage(
         plan=plan,
         as_of=as_of,
         actions=shown,
         total=len(every),
         options=options,
-        timeline=timeline(shown, plan_start=plan["start"], plan_end=plan["end"], today=as_of, months=plan["months"])
+        timeline=timeline(
+            shown, plan_start=plan.start, plan_end=plan.end, today=as_of, months=plan.months, updates=updates
+        )
         if shown
         else None,
         by_status=status_counts(counts, total=len(shown)) if shown else None,
+        updates=updates,
     )
 
 
-def action_detail(*, session: Session, ref: str, plan_id: int | None = None) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class Revision:
+    when: date | None
+    change: str
+    file: str
+    before: dict[str, object] | None
+
+
+@dataclass(frozen=True)
+class DetailUpdate(UpdateRow):
+    status_label: str
+
+
+@dataclass(frozen=True)
+class DetailEvidence(EvidenceRow):
+    current: bool  # False: a later item corrected this one
+
+
+@dataclass(frozen=True)
+class ActionDetail:
+    """One action with its whole history."""
+
+    ref: str
+    theme: str
+    purpose: str
+    activity: str
+    impact: str
+    expected_evidence: list[str]
+    owners: list[str]
+    pillars: list[str]  # "V (Visibility)"
+    start: date | None
+    due: date | None
+    withdrawn: bool
+    success_measures: str
+    updates: list[DetailUpdate]  # newest first
+    evidence: list[DetailEvidence]
+    measures: list[MeasureRow]
+    revisions: list[Revision]
+
+
+def action_detail(*, session: Session, ref: str, plan_id: int | None = None) -> ActionDetail | None:
     """One action with its every progress update, its evidence (corrections marked), its measures and the
     plan re-imports that changed it; None when the ref is unknown.
 
@@ -122,33 +214,33 @@ def action_detail(*, session: Session, ref: str, plan_id: int | None = None) -> 
         ...     action_detail(session=s, ref="D1") is None
         True
     """
-    plan = plan_info(session=session) if plan_id is None else {"id": plan_id}
-    if plan is None:
-        return None
+    if plan_id is None:
+        plan = plan_info(session=session)
+        if plan is None:
+            return None
+        plan_id = plan.id
     act = (
         session.exec(  # type: ignore[call-overload]
-            select(Action).where(col(Action.plan_id) == plan["id"], col(Action.ref) == ref)
+            select(Action).where(col(Action.plan_id) == plan_id, col(Action.ref) == ref)
         )
         .scalars()
         .first()
     )
     if act is None:
         return None
-    updates = queries.list_updates(session=session, plan_id=plan["id"], ref=ref)
-    for u in updates:
-        u["status_label"] = status_label(u["status"])
-    evidence = queries.list_evidence(session=session, plan_id=plan["id"], current_only=False, ref=ref)
-    corrected = {e["supersedes_id"] for e in evidence if e["supersedes_id"]}
-    for e in evidence:
-        e["current"] = e["id"] not in corrected
-    measures = queries.list_measures(session=session, plan_id=plan["id"], ref=ref)
+    updates = [
+        DetailUpdate(**{f.name: getattr(u, f.name) for f in fields(UpdateRow)}, status_label=status_label(u.status))
+        for u in queries.list_updates(session=session, plan_id=plan_id, ref=ref)
+    ]
+    every = queries.list_evidence(session=session, plan_id=plan_id, current_only=False, ref=ref)
+    corrected = {e.supersedes_id for e in every if e.supersedes_id}
+    evidence = [
+        DetailEvidence(**{f.name: getattr(e, f.name) for f in fields(EvidenceRow)}, current=e.id not in corrected)
+        for e in every
+    ]
+    measures = queries.list_measures(session=session, plan_id=plan_id, ref=ref)
     revisions = [
-        {
-            "when": r.changed_at.date().isoformat() if r.changed_at else "",
-            "change": r.change,
-            "file": fname or "",
-            "before": r.before,
-        }
+        Revision(r.changed_at.date() if r.changed_at else None, r.change, fname or "", r.before)
         for r, fname in session.exec(  # type: ignore[call-overload]
             select(ActionRevision, col(Upload.filename))
             .join(Upload, col(Upload.id) == col(ActionRevision.upload_id), isouter=True)
@@ -156,21 +248,21 @@ def action_detail(*, session: Session, ref: str, plan_id: int | None = None) -> 
             .order_by(col(ActionRevision.id))
         ).all()
     ]
-    return {
-        "ref": act.ref,
-        "theme": act.theme,
-        "purpose": act.purpose,
-        "activity": act.activity,
-        "impact": act.impact,
-        "expected_evidence": list(act.expected_evidence),
-        "owners": list(act.owners),
-        "pillars": [f"{p} ({PILLAR_NAMES[p]})" for p in PILLARS if p in act.pillars],
-        "start": act.start,
-        "due": act.due,
-        "withdrawn": act.withdrawn,
-        "success_measures": act.success_measures,
-        "updates": list(reversed(updates)),
-        "evidence": evidence,
-        "measures": measures,
-        "revisions": revisions,
-    }
+    return ActionDetail(
+        ref=act.ref,
+        theme=act.theme,
+        purpose=act.purpose,
+        activity=act.activity,
+        impact=act.impact,
+        expected_evidence=list(act.expected_evidence),
+        owners=list(act.owners),
+        pillars=[f"{p} ({PILLAR_NAMES[p]})" for p in PILLARS if p in act.pillars],
+        start=act.start,
+        due=act.due,
+        withdrawn=act.withdrawn,
+        success_measures=act.success_measures,
+        updates=list(reversed(updates)),
+        evidence=evidence,
+        measures=measures,
+        revisions=revisions,
+    )

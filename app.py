@@ -63,12 +63,12 @@ with st.sidebar:
     st.button("Sign out", on_click=sign_out, icon=":material/logout:", key="sign_out")
     plan = view(plan_info)
     if plan:
-        st.markdown(f"**{literal(plan['institution']) or 'Action plan'}**")
-        st.caption(f"{plan['months']}-month plan, {plan['start']:%b %Y} – {plan['end']:%b %Y}")
+        st.markdown(f"**{literal(plan.institution) or 'Action plan'}**")
+        st.caption(f"{plan.months}-month plan, {plan.start:%b %Y} – {plan.end:%b %Y}")
         # The as-of date lives in the URL too, so a shared link shows the same moment. A link's date outside the
         # widget's bounds would make it raise: qp_date ignores one (with a notice) instead.
-        low, high = plan["start"], max(date.today(), plan["end"])
-        today = max(low, min(date.today(), plan["end"]))
+        low, high = plan.start, max(date.today(), plan.end)
+        today = max(low, min(date.today(), plan.end))
         default = qp_date("as_of", min_value=low, max_value=high) or today
         chosen = st.date_input(
             "Status as of",

@@ -74,7 +74,7 @@ except PermissionDenied as exc:
     st.stop()
 by_email = {str(u["email"]): u for u in users}
 emails = list(by_email)
-plan_refs = [str(a["ref"]) for a in view(list_actions, include_withdrawn=False)]
+plan_refs = [a.ref for a in view(list_actions, include_withdrawn=False)]
 
 
 def owned(email: str) -> list[str]:

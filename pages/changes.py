@@ -6,8 +6,8 @@ import streamlit as st
 
 from pages.common import NO_PLAN, as_of, empty_state, qp_date, require_actor, set_qp, show_chart, view
 from tracker.summary import plan_info
-from tracker.text import literal
-from tracker.views.changes import PRESETS, changes_view, day, meeting_dates, preset_windows
+from tracker.text import day, literal
+from tracker.views.changes import PRESETS, changes_view, meeting_dates, preset_windows
 
 require_actor()
 st.title("What changed")
@@ -16,8 +16,8 @@ if plan is None:
     empty_state(NO_PLAN)
 
 # The sidebar's date, or the default the sidebar would show when it has not run.
-reference = as_of() or qp_date("as_of") or min(date.today(), plan["end"])
-rounds = view(meeting_dates, plan_id=plan["id"])
+reference = as_of() or qp_date("as_of") or min(date.today(), plan.end)
+rounds = view(meeting_dates, plan_id=plan.id)
 windows = preset_windows(rounds, reference=reference)
 CUSTOM = PRESETS[-1]
 
@@ -62,7 +62,7 @@ set_qp("from", start)
 set_qp("to", end)
 
 try:
-    page = view(changes_view, start=start, end=end, plan_id=plan["id"])
+    page = view(changes_view, start=start, end=end, plan_id=plan.id)
 except ValueError as exc:
     st.error(f"Cannot compare these dates: {exc}.")
     st.stop()

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from pages.common import NO_PLAN, as_of, empty_state, require_actor, show_chart, view
-from tracker.text import literal
+from tracker.text import day, literal
 from tracker.views.home import home_view
 
 require_actor()
@@ -13,14 +13,10 @@ if page.plan is None:
     empty_state(NO_PLAN)
 
 plan = page.plan
-title = plan["title"]
 # The plan's title and institution are as the plan file gave them: shown literally, never as Markdown.
-st.subheader(
-    literal(title)
-    if plan["institution"].lower() in title.lower()
-    else f"{literal(plan['institution'])}: {literal(title)}"
-)
-st.caption(f"{plan['months']}-month plan, {plan['start']:%B %Y} – {plan['end']:%B %Y} · as of {page.as_of:%d %B %Y}")
+st.subheader(literal(plan.heading))
+# The sidebar gives the plan's window, and the heading usually names it too.
+st.caption(f"Status as of {day(page.as_of)}.")
 
 for col, fig in zip(st.columns(len(page.figures)), page.figures, strict=True):
     col.metric(fig.label, fig.value)
@@ -33,7 +29,7 @@ with right:
     st.markdown("**Pillar gaps**")
     if page.gaps:
         for g in page.gaps:
-            st.markdown(f"- ⚠ {g}")
+            st.markdown(f"- ⚠ {g.text}")
     else:
         st.markdown("✔ Every pillar has actions and recent evidence.")
     st.page_link("pages/action_plan.py", label="See every action on the timeline", icon=":material/checklist:")

@@ -4,7 +4,9 @@ which have evidence."""
 import streamlit as st
 
 from pages.common import NO_PLAN, as_of, empty_state, require_actor, show_chart, view
-from tracker.views.pillars import pillars_view
+from tracker.models import PILLARS
+from tracker.text import DAY_FORMAT_JS, day
+from tracker.views.pillars import RECENT_MONTHS, pillars_view
 
 require_actor()
 st.title("Pillars")
@@ -14,17 +16,31 @@ if page.plan is None:
 if not page.matrix:
     empty_state("The plan has no actions yet.")
 
-st.caption(f"As of {page.as_of:%d %B %Y}. An action serving two pillars counts under both.")
+st.markdown(f"As of {day(page.as_of)}. {page.note}")
 if page.gaps:
-    st.warning("**Gaps**\n\n" + "\n".join(f"- {g}" for g in page.gaps), icon=":material/warning:")
+    st.warning("**Gaps**\n\n" + "\n".join(f"- {g.text}" for g in page.gaps), icon=":material/warning:")
 else:
     st.success("Every pillar has actions and recent evidence.", icon=":material/check_circle:")
 
 st.dataframe(
-    page.pillars,
+    [
+        {
+            "Pillar": r.name,
+            "Actions": r.actions,
+            "Complete or on track": r.complete_or_on_track,
+            "Evidence items": r.evidence_items,
+            f"In the last {RECENT_MONTHS} months": r.recent,
+            "Latest evidence": r.latest,
+            "Gap": f"⚠ {r.gap.short}" if r.gap else "",
+        }
+        for r in page.pillars
+    ],
     hide_index=True,
     width="stretch",
-    column_config={"Gap": st.column_config.TextColumn("Gap", width="large")},
+    column_config={
+        "Gap": st.column_config.TextColumn("Gap", width="large"),
+        "Latest evidence": st.column_config.DateColumn("Latest evidence", format=DAY_FORMAT_JS),
+    },
 )
 left, right = st.columns(2)
 with left:
@@ -34,7 +50,17 @@ with right:
 
 st.subheader("Actions × pillars")
 st.dataframe(
-    page.matrix,
+    [
+        {
+            "Ref": r.ref,
+            "Theme": r.theme,
+            **{p: "✓" if p in r.pillars else "" for p in PILLARS},
+            "Status": r.status_label,
+            "Evidence items": r.evidence_items,
+            "Activity": r.activity,
+        }
+        for r in page.matrix
+    ],
     hide_index=True,
     width="stretch",
     column_config={"Activity": st.column_config.TextColumn("Activity", width="large")},

@@ -3,9 +3,9 @@
 import streamlit as st
 
 from pages.common import as_of, empty_state, qp_date, qp_list, qp_str, require_actor, set_qp, show_chart, view
-from tracker.charts.workforce import long_date, pct_text
+from tracker.charts.workforce import pct_text
 from tracker.disclosure import shown
-from tracker.text import literal
+from tracker.text import day, literal
 from tracker.views.workforce import snapshot_for, workforce_choices, workforce_view
 
 NO_WORKFORCE = (
@@ -42,7 +42,7 @@ snap = c1.selectbox(
     "Snapshot",
     snapshots,
     index=snapshots.index(initial),
-    format_func=long_date,
+    format_func=day,
     key=f"wf_snapshot_{default_snap}",
     help="HR extract date; defaults to the latest one on or before the sidebar's as-of date",
 )
@@ -63,7 +63,7 @@ page = view(workforce_view, as_of=snap, rounded=not exact, faculty=tuple(chosen)
 if page.snapshot is None:
     empty_state(NO_WORKFORCE)
 if len(page.table1) <= 1:
-    empty_state(f"None of the chosen faculties has staff in the {long_date(page.snapshot)} snapshot.")
+    empty_state(f"None of the chosen faculties has staff in the {day(page.snapshot)} snapshot.")
 
 since = f" since {page.previous:%b %Y}" if page.previous else ""
 m1, m2, m3, m4 = st.columns(4)
@@ -89,7 +89,7 @@ m4.metric(
 )
 # Faculty names are the HR extract's text: shown literally, never as Markdown.
 scope = literal(", ".join(page.selected)) if page.selected else "all faculties"
-st.caption(f"At {long_date(page.snapshot)}, {scope}.")
+st.caption(f"At {day(page.snapshot)}, {scope}.")
 
 fte_chart, faculty_chart, grade_chart, fte_trend, share_trend = page.charts
 left, right = st.columns(2)

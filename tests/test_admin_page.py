@@ -4,6 +4,7 @@ display of generated passwords, refusals shown as messages, and no way in for an
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from tracker.auth import SYSTEM, PermissionDenied, SignInError, actor_for, sign_
 from tracker.db import make_engine, migrate, open_engine
 from tracker.demo import load_demo
 from tracker.models import User
+from tracker.records import ActionRow
 from tracker.text import unescape_literal
 from tracker.users import add_user, list_users, owned_refs, set_password
 
@@ -156,9 +158,9 @@ def test_add_refuses_an_unknown_ref_and_writes_nothing(monkeypatch: pytest.Monke
 
     def with_stale_ref(
         *, session: Session, plan_id: int | None = None, include_withdrawn: bool = True, as_of: Any = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[ActionRow]:
         rows = real(session=session, plan_id=plan_id, include_withdrawn=include_withdrawn, as_of=as_of)
-        return [*rows, {"ref": "Z9"}]
+        return [*rows, replace(rows[0], ref="Z9")]
 
     monkeypatch.setattr(tracker.queries, "list_actions", with_stale_ref)
     at = open_app(monkeypatch, db, page=PAGE)

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from tests.apputil import open_app
 from tracker.db import open_engine
 from tracker.demo import load_demo
+from tracker.text import unescape_literal
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,10 +65,16 @@ def test_home_headline_at_the_end_of_the_plan(monkeypatch: pytest.MonkeyPatch, d
     m = _metrics(at)
     assert m["Actions"] == "6"
     assert m["Work complete"] == "90%"
-    assert m["Evidence received"] == "12"
+    # Per action, received against promised: U1 3 of 2, D1 2 of 1, D2 1 of 1, V1 2 of 1 have it all; D3 has none
+    # of 2 (its one item is dated before the plan began) and V2 2 of 3.
+    assert m["Evidence in full"] == "4 of 6"
     assert m["Pillars lacking evidence"] == "1"
     assert m["Technical staff"] == "1,095 FTE"  # 1092.7 at 31 July 2020, HESA-rounded
-    assert "Sustainability" in " ".join(c.value for c in at.caption)
+    captions = unescape_literal(" ".join(c.value for c in at.caption))
+    assert "4 of 6 actions have all the evidence they promised; short: D3 (0 of 2) and V2 (2 of 3)" in captions
+    assert "12 items received in all, 2 dated before the plan" in captions  # one count: the Evidence page's
+    # The gap says what is true of Sustainability: evidence once, none lately.
+    assert "Sustainability: no evidence since 3 Oct 2019 (none in the last 6 months)" in captions
     (chart,) = _charts(at)
     assert chart["layout"]["template"]["layout"]["colorway"][0] == "#0072B2"  # our template, not Streamlit's
     bars = {d["name"]: d["x"][0] for d in chart["data"]}
@@ -79,7 +86,8 @@ def test_home_follows_the_sidebar_date(monkeypatch: pytest.MonkeyPatch, demo_db:
     _set_as_of(at, date(2019, 8, 31))
     m = _metrics(at)
     assert m["Technical staff"] == "1,070 FTE"  # the 2019 snapshot, 1071.1
-    assert int(m["Evidence received"]) < 12
+    # By then U1 (policy, survey) and D1 (the March 2019 launch) had theirs; V2 1 of 3, and D2, D3 and V1 none.
+    assert m["Evidence in full"] == "2 of 6"
     assert at.query_params["as_of"] == "2019-08-31"  # the link reproduces the view
 
 
@@ -162,15 +170,25 @@ def test_pillars_matrix_counts_and_gaps(monkeypatch: pytest.MonkeyPatch, demo_db
     matrix = _table(at, "Ref", "V", "R", "C", "S").set_index("Ref")
     assert matrix.loc["U1", ["V", "R", "C", "S"]].tolist() == ["✓", "", "", "✓"]
     coverage, over_time = _charts(at)
-    v_total = sum(d["x"][d["y"].index("V – Visibility")] for d in coverage["data"])
+    bars = [d for d in coverage["data"] if d["type"] == "bar"]
+    v_total = sum(d["x"][d["y"].index("V – Visibility")] for d in bars)
     assert v_total == 4
-    assert {d["name"] for d in over_time["data"]} == {
-        "V – Visibility",
-        "R – Recognition",
-        "C – Career development",
-        "S – Sustainability",
-    }
-    assert len({d["line"]["dash"] for d in over_time["data"]}) == 4  # not told apart by colour alone
+    (totals,) = [d for d in coverage["data"] if d.get("mode") == "text"]  # each bar's total, beside it
+    assert totals["text"][totals["y"].index("V – Visibility")].strip() == "4"
+    # Small multiples: one panel of bars per pillar, on its own axis, titled with its name and count.
+    assert [d["name"] for d in over_time["data"]] == [
+        "Visibility",
+        "Recognition",
+        "Career development",
+        "Sustainability",
+    ]
+    assert len({d["yaxis"] for d in over_time["data"]}) == 4
+    titles = [a["text"] for a in over_time["layout"]["annotations"]]
+    assert titles[0] == "V – Visibility (8 items)" and titles[3] == "S – Sustainability (3 items)"
+    # The page says how the pillar counts (8 + 4 + 5 + 3 = 20) relate to the 12 items.
+    text = unescape_literal(" ".join(m.value for m in at.markdown))
+    assert "12 evidence items in all; 8 serve two or more pillars and count under each" in text
+    assert "add up to 20" in text
 
 
 def test_pillars_gap_moves_with_the_date(monkeypatch: pytest.MonkeyPatch, demo_db: str) -> None:
@@ -184,14 +202,23 @@ def test_pillars_gap_moves_with_the_date(monkeypatch: pytest.MonkeyPatch, demo_d
 
 def test_evidence_promised_received_and_measures(monkeypatch: pytest.MonkeyPatch, demo_db: str) -> None:
     at = _app(monkeypatch, demo_db, "pages/evidence.py")
-    assert "12 evidence items received against 10 promised" in at.caption[0].value
-    per_action = _table(at, "Ref", "Promised", "Received").set_index("Ref")
-    assert per_action.loc["U1", "Received"] == 3
-    assert per_action.loc["V2", "Promised"] == 3
+    text = unescape_literal(" ".join(m.value for m in at.markdown))
+    assert "4 of 6 actions have all the evidence they promised. 12 evidence items received (2 dated before" in text
+    assert "Short of what was promised: D3 (0 of 2) and V2 (2 of 3)" in text
+    per_action = _table(at, "Ref", "Received of promised", "Gap").set_index("Ref")
+    assert per_action.loc["U1", "Received of promised"] == "3 of 2"
+    assert per_action.loc["V2", "Received of promised"] == "2 of 3"
+    assert per_action.loc["V2", "Gap"] == "⚠ 1 missing"
+    # D3's one item predates the plan: counted apart, not as evidence of the plan's impact.
+    assert (per_action.loc["D3", "Received of promised"], per_action.loc["D3", "Dated before the plan"]) == (
+        "0 of 2",
+        1,
+    )
     timeline, measures = _charts(at)
     assert sum(len(d["x"]) for d in timeline["data"]) == 12
     assert {d["marker"]["symbol"] for d in timeline["data"]} >= {"square", "circle", "star"}
-    assert any("✔ met" in t for t in measures["data"][0]["text"])
+    (words,) = [d for d in measures["data"] if d.get("mode") == "text"]
+    assert "58% (target 50%) ✔ met" in words["text"]
     received = _table(at, "Date", "Ref", "Kind", "Description", "Added by")
     assert len(received) == 12
 
@@ -207,8 +234,8 @@ def test_evidence_filters(monkeypatch: pytest.MonkeyPatch, demo_db: str) -> None
 def test_evidence_before_any_arrived(monkeypatch: pytest.MonkeyPatch, demo_db: str) -> None:
     at = _app(monkeypatch, demo_db, "pages/evidence.py")
     _set_as_of(at, date(2018, 11, 1))
-    per_action = _table(at, "Ref", "Promised", "Received").set_index("Ref")
-    assert per_action.loc["U1", "Gap"] == "⚠ promised, none received"
+    per_action = _table(at, "Ref", "Received of promised", "Gap").set_index("Ref")
+    assert per_action.loc["U1", "Gap"] == "⚠ 2 missing"
 
 
 # --- Uploads, empty databases, bad settings ------------------------------------------------------------

@@ -2,39 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
 
 import pytest
 
+from tracker.charts import contrast
 from tracker.charts.evidence import measures_progress
+from tracker.views.evidence import MeasureStatus
 
 
-def measure(latest: float, target: float | None, unit: str, progress: float | None) -> dict[str, Any]:
-    return {
-        "ref": "U1",
-        "name": "A measure",
-        "baseline": 0,
-        "latest": latest,
-        "target": target,
-        "unit": unit,
-        "progress": progress,
-        "as_of": None,
-    }
+def measure(latest: float, target: float | None, unit: str, progress: float | None) -> MeasureStatus:
+    return MeasureStatus("U1", "A measure", unit, 0, target, latest=latest, as_of=date(2020, 10, 1), progress=progress)
 
 
 @pytest.mark.parametrize(
     ("m", "label"),
     [
-        (measure(58, 50, "%", 116), "58 of 50% ✔ met"),
-        (measure(18, 20, "people", 90), "18 of 20 people (90%)"),
-        (measure(3, 4, "", 75), "3 of 4 (75%)"),
+        (measure(58, 50, "%", 116), "58% (target 50%) ✔ met"),
+        (measure(18, 20, "people", 90), "18 people (target 20 people) 90% of the way"),
+        (measure(3, 4, "", 75), "3 (target 4) 75% of the way"),
         (measure(7, None, "events", None), "7 events (no target)"),
     ],
     ids=["percent", "people", "no-unit", "no-target"],
 )
-def test_measure_labels_read_as_written(m: dict[str, Any], label: str) -> None:
+def test_measure_labels_read_as_written(m: MeasureStatus, label: str) -> None:
     chart = measures_progress([m])
-    assert chart.figure.data[0].text == (label,)
+    (words,) = [t for t in chart.figure.data if getattr(t, "mode", None) == "text"]
+    assert words.text == (label,)
+    # Dark words on the white plot, right of the target line and of every bar: nothing strikes through them.
+    assert contrast(words.textfont.color, "#FFFFFF") >= 4.5
+    assert words.x[0] > max(100, m.progress or 0)
 
 
 def test_the_target_line_is_drawn_under_the_bars() -> None:

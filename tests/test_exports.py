@@ -280,7 +280,7 @@ def test_the_database_holds_the_users_text(db: str, i: int, text: str, held: str
         (ev,) = queries.list_evidence(session=s, ref=f"A{i}")
         (up,) = queries.list_updates(session=s, ref=f"A{i}")
         (me,) = queries.list_measures(session=s, ref=f"A{i}")
-    assert (ev["description"], up["note"], me["name"]) == (held, held, held)
+    assert (ev.description, up.note, me.name) == (held, held, held)
 
 
 @pytest.mark.parametrize(("i", "text", "held"), [(i, t, h) for i, (t, h) in enumerate(TEXTS)], ids=IDS)
@@ -356,7 +356,7 @@ def test_an_exported_csv_loads_back_as_the_text_it_held(db: str) -> None:
     keeps its apostrophes)."""
     with Session(make_engine(db)) as s:
         held = queries.list_evidence(session=s)
-        rows = [{"Ref": e["ref"], "Date": e["date"], "Description": e["description"], "Kind": e["kind"]} for e in held]
+        rows = [{"Ref": e.ref, "Date": e.date.isoformat(), "Description": e.description, "Kind": e.kind} for e in held]
         exported = to_csv(rows)
         assert exported.count("'") > len([t for _, t in TEXTS if t.startswith(FORMULA_TRIGGERS)])  # guarded
         out = load_file(exported.encode(), filename="Evidence.csv", session=s, actor=SYSTEM, kind="updates")
@@ -364,7 +364,7 @@ def test_an_exported_csv_loads_back_as_the_text_it_held(db: str) -> None:
         again = queries.list_evidence(session=s)
     assert len(again) == 2 * len(TEXTS) == 2 * len(held)
     for i, (_, text) in enumerate(TEXTS):
-        assert [e["description"] for e in again if e["ref"] == f"A{i}"] == [text, text]
+        assert [e.description for e in again if e.ref == f"A{i}"] == [text, text]
 
 
 # --- the update template, pre-filled with the plan's own refs ----------------------------------------------
@@ -386,7 +386,7 @@ def test_the_template_keeps_formula_like_refs_as_text_and_loads_back(tmp_path: P
     with Session(engine) as s:
         out = load_file(xlsx({"Plan": rows}), filename="plan.xlsx", session=s, actor=SYSTEM)
         assert out.outcome == "loaded", out.result and out.result.issue_lines()
-        held = [a["ref"] for a in queries.list_actions(session=s)]
+        held = [a.ref for a in queries.list_actions(session=s)]
         name, data = template_for(session=s, actor=Actor("a@uni.ac.uk", "admin"))
     assert held == ["=1+1", "-3", "@SUM(A1)", "+44", "=x", "D2"]  # the typed apostrophe is not part of a ref
 

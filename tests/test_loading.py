@@ -31,6 +31,7 @@ from tracker.models import (
     WorkforceRecord,
 )
 from tracker.plans import current_plan
+from tracker.records import MeasurePoint
 from tracker.users import list_users
 
 MakeXlsx = Callable[[dict[str, list[list[Any]]]], bytes]
@@ -137,19 +138,19 @@ def test_plan_updates_workforce_round_trip(session: Session, make_xlsx: MakeXlsx
     assert (out.outcome, out.kind) == ("loaded", "workforce"), out.result and out.result.issue_lines()
 
     actions = queries.list_actions(session=session)
-    assert [(a["ref"], a["status"], a["percent_complete"], a["last_update"]) for a in actions] == [
-        ("U1", "complete", 100, "2019-03-31"),
-        ("D1", "on track", 35, "2019-03-31"),
+    assert [(a.ref, a.status, a.percent_complete, a.last_update) for a in actions] == [
+        ("U1", "complete", 100, date(2019, 3, 31)),
+        ("D1", "on track", 35, date(2019, 3, 31)),
         ("D2", "not started", 0, None),
     ]
-    assert actions[1]["latest_note"] == "Rooms found"
-    assert [(a["pillars"], a["owners"]) for a in actions] == [
+    assert actions[1].latest_note == "Rooms found"
+    assert [(a.pillars, a.owners) for a in actions] == [
         (["V", "S"], ["HR"]),
         (["V", "C", "S"], ["HR", "Deans"]),
         (["R", "C", "S"], ["HR"]),
     ]
-    assert actions[0]["expected_evidence"] == ["survey report"]
-    assert [(u["ref"], u["as_of"], u["status"], u["reported_by"]) for u in queries.list_updates(session=session)] == [
+    assert actions[0].expected_evidence == ["survey report"]
+    assert [(u.ref, u.as_of.isoformat(), u.status, u.reported_by) for u in queries.list_updates(session=session)] == [
         ("U1", "2019-01-31", "on track", "lead@x"),
         ("D1", "2019-01-31", "at risk", "lead@x"),
         ("D1", "2019-02-28", "delayed", "lead@x"),
@@ -159,8 +160,8 @@ def test_plan_updates_workforce_round_trip(session: Session, make_xlsx: MakeXlsx
     latest_feb = queries.latest_updates(session=session, as_of=date(2019, 2, 28))
     assert sorted(u.status for u in latest_feb.values()) == ["delayed", "on track"]
     measures = queries.list_measures(session=session)
-    assert [(m["ref"], m["name"], m["target"], m["values"]) for m in measures] == [
-        ("D1", "COP members", 300.0, [{"as_of": "2019-03-31", "value": 120.0}])
+    assert [(m.ref, m.name, m.target, m.values) for m in measures] == [
+        ("D1", "COP members", 300.0, [MeasurePoint(date(2019, 3, 31), 120.0)])
     ]
     assert queries.workforce_by_faculty(session=session) == [
         {"as_of": "2018-07-31", "faculty": "Engineering", "sex": "Female", "headcount": 1, "fte": 1.0},
@@ -345,7 +346,7 @@ def test_same_bytes_twice_is_a_duplicate(session: Session, make_xlsx: MakeXlsx) 
     # The bytes are kept once, with the upload that loaded them.
     assert [(u.size_bytes, u.content) for u in ups[-2:]] == [(len(plan_bytes), None), (len(upd), None)]
     assert ups[-2].sha256 == ups[0].sha256
-    assert [(a["ref"], a["status"]) for a in queries.list_actions(session=session)] == [
+    assert [(a.ref, a.status) for a in queries.list_actions(session=session)] == [
         ("U1", "on track"),
         ("D1", "not started"),
         ("D2", "not started"),
@@ -418,14 +419,14 @@ def test_reimport_updates_in_place_adds_and_withdraws(session: Session, make_xls
     assert out.counts == {"added": 1, "changed": 1, "withdrawn": 1, "restored": 0, "unchanged": 1}
     assert session.exec(select(func.count()).select_from(Plan)).scalar_one() == 1  # type: ignore[call-overload]
 
-    actions = {a["ref"]: a for a in queries.list_actions(session=session)}
+    actions = {a.ref: a for a in queries.list_actions(session=session)}
     assert list(actions) == ["U1", "D1", "D2", "V1"]
-    assert actions["U1"]["activity"] == "Skills survey and interviews"
-    assert (actions["U1"]["status"], actions["U1"]["percent_complete"]) == ("on track", 20)
-    assert actions["D2"]["withdrawn"] is True
-    assert (actions["D2"]["status"], actions["D2"]["latest_note"]) == ("at risk", "Waiting for NTDC")
-    assert actions["V1"]["withdrawn"] is False
-    assert [a["ref"] for a in queries.list_actions(session=session, include_withdrawn=False)] == [
+    assert actions["U1"].activity == "Skills survey and interviews"
+    assert (actions["U1"].status, actions["U1"].percent_complete) == ("on track", 20)
+    assert actions["D2"].withdrawn is True
+    assert (actions["D2"].status, actions["D2"].latest_note) == ("at risk", "Waiting for NTDC")
+    assert actions["V1"].withdrawn is False
+    assert [a.ref for a in queries.list_actions(session=session, include_withdrawn=False)] == [
         "U1",
         "D1",
         "V1",
@@ -435,7 +436,7 @@ def test_reimport_updates_in_place_adds_and_withdraws(session: Session, make_xls
     assert {r: ids_v2[r] for r in ids_v1} == ids_v1  # same rows: nothing deleted, nothing re-created
     d2 = session.get(Action, ids_v1["D2"])
     assert d2 is not None and d2.withdrawn and d2.withdrawn_at is not None
-    assert [e["description"] for e in queries.list_evidence(session=session)] == ["Pathway draft"]
+    assert [e.description for e in queries.list_evidence(session=session)] == ["Pathway draft"]
     u1_updates = session.exec(select(ProgressUpdate).where(ProgressUpdate.action_id == ids_v1["U1"])).scalars().all()  # type: ignore[call-overload]
     assert [u.status for u in u1_updates] == ["on track"]
 
@@ -470,7 +471,7 @@ def test_reimport_updates_in_place_adds_and_withdraws(session: Session, make_xls
     assert (out.counts["restored"], out.counts["withdrawn"], out.counts["changed"]) == (1, 1, 1)
     restored = session.get(Action, ids_v1["D2"])
     assert restored is not None and not restored.withdrawn and restored.withdrawn_at is None
-    assert [a["ref"] for a in queries.list_actions(session=session, include_withdrawn=False)] == [
+    assert [a.ref for a in queries.list_actions(session=session, include_withdrawn=False)] == [
         "U1",
         "D1",
         "D2",
@@ -502,13 +503,13 @@ def test_evidence_correction_supersedes(session: Session, make_xlsx: MakeXlsx) -
     )
     assert load_file(first, filename="e1.xlsx", session=session, today=TODAY).outcome == "loaded"
     (old,) = queries.list_evidence(session=session)
-    assert (old["ref"], old["pillars"], old["kind"]) == ("D1", ["V", "C", "S"], "event")
+    assert (old.ref, old.pillars, old.kind) == ("D1", ["V", "C", "S"], "event")
 
     fix = make_xlsx(
         {
             "Evidence": [
                 E,
-                ["D1", datetime(2019, 2, 1), "COP launch, 60 people", "event", None, "V", None, old["id"]],
+                ["D1", datetime(2019, 2, 1), "COP launch, 60 people", "event", None, "V", None, old.id],
             ]
         }
     )
@@ -516,37 +517,33 @@ def test_evidence_correction_supersedes(session: Session, make_xlsx: MakeXlsx) -
     assert out.outcome == "loaded", out.result and out.result.issue_lines()
 
     current = queries.list_evidence(session=session)
-    assert [(e["description"], e["supersedes_id"], e["pillars"]) for e in current] == [
-        ("COP launch, 60 people", old["id"], ["V"])
-    ]
+    assert [(e.description, e.supersedes_id, e.pillars) for e in current] == [("COP launch, 60 people", old.id, ["V"])]
     every = queries.list_evidence(session=session, current_only=False)
-    assert [e["description"] for e in every] == ["COP launch, 40 people", "COP launch, 60 people"]
+    assert [e.description for e in every] == ["COP launch, 40 people", "COP launch, 60 people"]
 
     # Correcting it from another action's row is refused.
-    wrong = make_xlsx(
-        {"Evidence": [E, ["U1", datetime(2019, 2, 1), "Oops", "event", None, None, None, current[0]["id"]]]}
-    )
+    wrong = make_xlsx({"Evidence": [E, ["U1", datetime(2019, 2, 1), "Oops", "event", None, None, None, current[0].id]]})
     out = load_file(wrong, filename="e3.xlsx", session=session, today=TODAY)
     assert out.outcome == "rejected"
     assert [(i.code, i.row, i.column) for i in out.result.issues] == [("wrong_action", 2, "Supersedes ID")]  # type: ignore[union-attr]
 
     # Correcting the old item again would leave two current versions: refused, pointing at the newer one.
     again = make_xlsx(
-        {"Evidence": [E, ["D1", datetime(2019, 2, 1), "COP launch, 55 people", "event", None, None, None, old["id"]]]}
+        {"Evidence": [E, ["D1", datetime(2019, 2, 1), "COP launch, 55 people", "event", None, None, None, old.id]]}
     )
     out = load_file(again, filename="e4.xlsx", session=session, today=TODAY)
     assert out.outcome == "rejected"
     (issue,) = out.result.issues  # type: ignore[union-attr]
     assert (issue.code, issue.row) == ("already_corrected", 2)
-    assert str(current[0]["id"]) in issue.message
+    assert str(current[0].id) in issue.message
 
     # Two rows of one file correcting the same item: the second is refused.
     twice = make_xlsx(
         {
             "Evidence": [
                 E,
-                ["D1", datetime(2019, 2, 2), "Recount A", "event", None, None, None, current[0]["id"]],
-                ["D1", datetime(2019, 2, 3), "Recount B", "event", None, None, None, current[0]["id"]],
+                ["D1", datetime(2019, 2, 2), "Recount A", "event", None, None, None, current[0].id],
+                ["D1", datetime(2019, 2, 3), "Recount B", "event", None, None, None, current[0].id],
             ]
         }
     )
@@ -565,9 +562,9 @@ def test_demo_data_set_loads(session: Session) -> None:
     assert loaded["updates"] >= 8
 
     actions = queries.list_actions(session=session)
-    assert [a["ref"] for a in actions] == ["U1", "D1", "D2", "D3", "V1", "V2"]
-    assert ["".join(a["pillars"]) for a in actions] == ["VS", "VCS", "RCS", "CS", "VRC", "VR"]
-    assert all(a["last_update"] is not None for a in actions)
+    assert [a.ref for a in actions] == ["U1", "D1", "D2", "D3", "V1", "V2"]
+    assert ["".join(a.pillars) for a in actions] == ["VS", "VCS", "RCS", "CS", "VRC", "VR"]
+    assert all(a.last_update is not None for a in actions)
 
     wf = queries.workforce_by_faculty(session=session)
     snapshots = sorted({r["as_of"] for r in wf})

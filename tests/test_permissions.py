@@ -208,7 +208,7 @@ def delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
 
 def latest_status(engine: Engine, ref: str) -> str:
     with Session(engine) as s:
-        return next(str(a["status"]) for a in queries.list_actions(session=s) if a["ref"] == ref)
+        return next(a.status for a in queries.list_actions(session=s) if a.ref == ref)
 
 
 def load(c: Ctx, who: Actor, data: bytes, filename: str, **kw: Any) -> LoadOutcome:

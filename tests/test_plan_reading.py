@@ -305,7 +305,7 @@ def test_a_confirmed_mapping_is_offered_for_the_same_headers(engine: Engine, mak
         assert again.outcome == "loaded", again.result and again.result.issue_lines()
         assert again.result is not None and again.result.meta["columns"] == mapping
         assert any("mapped as" in n.message for n in again.result.notes)
-        assert [(a["activity"], a["owners"]) for a in list_actions(session=s)][-1] == ("Conference", ["Comms"])
+        assert [(a.activity, a.owners) for a in list_actions(session=s)][-1] == ("Conference", ["Comms"])
 
 
 def test_a_reimport_that_withdraws_most_of_the_plan_needs_a_yes(engine: Engine, make_xlsx: MakeXlsx) -> None:
@@ -317,10 +317,10 @@ def test_a_reimport_that_withdraws_most_of_the_plan_needs_a_yes(engine: Engine, 
         assert out.outcome == "rejected"
         assert out.result is not None and [i.code for i in out.result.errors] == ["mass_withdrawal"]
         assert "withdraw 4 of the plan's 6 actions" in out.result.errors[0].message
-        assert [a["withdrawn"] for a in list_actions(session=s)] == [False] * 6  # nothing written
+        assert [a.withdrawn for a in list_actions(session=s)] == [False] * 6  # nothing written
         yes = load_file(make_xlsx({"Plan": few}), filename="b.xlsx", session=s, plan=PlanOptions(allow_withdraw=True))
         assert yes.outcome == "loaded"
-        assert [a["withdrawn"] for a in list_actions(session=s)] == [False, False, True, True, True, True]
+        assert [a.withdrawn for a in list_actions(session=s)] == [False, False, True, True, True, True]
 
 
 # --- the command line -----

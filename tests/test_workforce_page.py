@@ -92,7 +92,7 @@ def test_page_shows_rounded_metrics_and_charts_for_the_latest_snapshot(
         assert template["layout"]["colorway"] == tracker_template["colorway"]
         assert template["layout"]["font"]["family"] == tracker_template["font"]["family"]
     captions = " ".join(c.value for c in at.caption)
-    assert "1,100 technical staff FTE at 31 July 2021 across 11 faculties" in captions
+    assert "1,100 technical staff FTE at 31 Jul 2021 across 11 faculties" in captions
     assert "2 faculties are past the 70% imbalance threshold" in captions
 
 

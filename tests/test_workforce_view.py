@@ -207,7 +207,7 @@ def test_trend_runs_over_every_snapshot_up_to_the_one_shown(demo: Session) -> No
     assert page.trend[0]["% female"] == "47.8%"
     assert len(page.charts[3].figure.data[0].x) == 4 and len(page.charts[4].figure.data[0].x) == 4
     assert page.charts[3].summary.startswith(
-        "Technical staff FTE went from 1,045 at 31 July 2018 to 1,099.1 at 31 July 2021 (4 snapshots)."
+        "Technical staff FTE went from 1,045 at 31 Jul 2018 to 1,099.1 at 31 Jul 2021 (4 snapshots)."
     )
     earlier = workforce_view(session=demo, as_of=S2019)
     assert [r["Snapshot"] for r in earlier.trend] == [S2018, S2019]
@@ -226,7 +226,7 @@ def test_faculty_filter_limits_tables_and_adds_trend_series(demo: Session) -> No
     assert [r["FTE"] for r in page.trend if r["Series"] == ENG] == [150.0, 154.3, 156.9, 154.3]
     assert sum(r["Headcount"] for r in page.gender_by_grade[:-1]) == 161
     assert page.previous == S2020 and page.fte_change == pytest.approx(154.3 - 156.9)
-    assert page.charts[0].summary.startswith("154.3 technical staff FTE at 31 July 2021 across 1 selected faculty;")
+    assert page.charts[0].summary.startswith("154.3 technical staff FTE at 31 Jul 2021 across 1 selected faculty;")
     assert len(page.charts[3].figure.data) == 2  # all faculties, and Engineering Sciences
 
 
@@ -251,7 +251,7 @@ def test_charts_have_summaries_data_and_the_tracker_template(demo: Session) -> N
         assert "HESA" in chart.summary
     fte = page.charts[0]
     assert fte.summary.startswith(
-        "1,045 technical staff FTE at 31 July 2018 across 11 faculties; Life Sciences is largest (210 FTE)."
+        "1,045 technical staff FTE at 31 Jul 2018 across 11 faculties; Life Sciences is largest (210 FTE)."
     )
     assert fte.figure.data[0].y[0] == "Life Sciences"  # sorted, largest first (drawn at the top)
     assert [r["FTE"] for r in fte.data] == sorted((r["FTE"] for r in fte.data), reverse=True)

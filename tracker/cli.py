@@ -37,6 +37,7 @@ from tracker.ingest.base import UnreadableFile
 from tracker.ingest.plan import FIELD_HELP as PLAN_FIELDS
 from tracker.load import KINDS, PlanOptions, describe_actions, describe_reading, load_file
 from tracker.models import ROLES, Plan
+from tracker.records import as_row
 from tracker.templates import TEMPLATES
 from tracker.users import UserError, add_user, list_users, remove_user, set_password
 
@@ -280,7 +281,7 @@ def _dispatch(args: argparse.Namespace, session: Session, actor: Actor) -> int:
 
 
 def _refs(session: Session) -> list[str]:
-    return [a["ref"] for a in queries.list_actions(session=session, include_withdrawn=False)]
+    return [a.ref for a in queries.list_actions(session=session, include_withdrawn=False)]
 
 
 def _init(args: argparse.Namespace, session: Session) -> int:
@@ -436,14 +437,14 @@ def _show(args: argparse.Namespace, session: Session, actor: Actor) -> int:
     elif args.what == "uploads":
         rows = queries.list_uploads(session=session, actor=actor)  # a non-administrator: their own uploads
     else:
-        fn: dict[str, Callable[..., list[dict[str, Any]]]]
+        fn: dict[str, Callable[..., Sequence[Any]]]
         fn = {
             "actions": queries.list_actions,
             "updates": queries.list_updates,
             "evidence": queries.list_evidence,
             "measures": queries.list_measures,
         }
-        rows = fn[args.what](session=session)
+        rows = [as_row(r) for r in fn[args.what](session=session)]
     if args.format == "json":
         print(json.dumps(rows, indent=2, default=str, ensure_ascii=False))
     elif args.format == "csv":

@@ -33,6 +33,7 @@ from tracker.ingest.cells import col_letter
 from tracker.ingest.columns import column_labels
 from tracker.load import KIND_OPERATION, KINDS
 from tracker.models import Upload
+from tracker.text import day
 
 KIND_LABELS = {
     "plan": "Action plan",
@@ -88,7 +89,7 @@ def template_for(*, session: Session, actor: Actor) -> tuple[str, bytes]:
     from tracker.queries import list_actions
     from tracker.templates import updates_template
 
-    refs = [a["ref"] for a in list_actions(session=session, include_withdrawn=False)]
+    refs = [a.ref for a in list_actions(session=session, include_withdrawn=False)]
     if actor.can("load_plan"):  # an administrator may update every action
         prefill: list[str] = refs
         name = "update_template.xlsx"
@@ -302,7 +303,7 @@ def follow_ups(kind: str, changes: Sequence[Mapping[str, str]], *, limit: int = 
             out.append(
                 {
                     "page": "workforce",
-                    "label": f"See the workforce snapshot of {date.fromisoformat(d):%d %B %Y}",
+                    "label": f"See the workforce snapshot of {day(date.fromisoformat(d))}",
                     "params": {"snapshot": d},
                 }
             )

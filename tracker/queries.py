@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlmodel import Session, col
 
 from tracker.auth import SYSTEM, Actor
@@ -30,6 +30,7 @@ from tracker.models import (
     WorkforceRecord,
 )
 from tracker.plans import current_plan
+from tracker.records import ActionRow, EvidenceRow, MeasurePoint, MeasureRow, UpdateRow
 
 
 def _plan_id(session: Session, plan_id: int | None) -> int | None:
@@ -53,31 +54,29 @@ def latest_updates(
     pid = _plan_id(session, plan_id)
     if pid is None:
         return {}
-    rn = (
-        func.row_number()
-        .over(
-            partition_by=col(ProgressUpdate.action_id),
-            order_by=(col(ProgressUpdate.as_of).desc(), col(ProgressUpdate.id).desc()),
-        )
-        .label("rn")
+    # GROUP BY with MAX walks the (action_id, as_of) index; a ranking window function over every update measured
+    # two to five times slower on SQLite. The newest as-of date per action, then the last to arrive on it.
+    pu = ProgressUpdate
+    within = [col(Action.plan_id) == pid] + ([col(pu.as_of) <= as_of] if as_of is not None else [])
+    sub = (
+        select(col(pu.action_id).label("aid"), func.max(col(pu.as_of)).label("d"))
+        .join(Action, col(Action.id) == col(pu.action_id))
+        .where(*within)
+        .group_by(col(pu.action_id))
+        .subquery()
     )
-    inner = (
-        select(col(ProgressUpdate.id), rn)
-        .join(Action, col(Action.id) == col(ProgressUpdate.action_id))
-        .where(col(Action.plan_id) == pid)
+    ids = (
+        select(func.max(col(pu.id)))
+        .join(sub, and_(sub.c.aid == col(pu.action_id), sub.c.d == col(pu.as_of)))
+        .group_by(col(pu.action_id))
     )
-    if as_of is not None:
-        inner = inner.where(col(ProgressUpdate.as_of) <= as_of)
-    sub = inner.subquery()
-    rows = session.exec(  # type: ignore[call-overload]
-        select(ProgressUpdate).join(sub, sub.c.id == col(ProgressUpdate.id)).where(sub.c.rn == 1)
-    ).scalars()
+    rows = session.exec(select(pu).where(col(pu.id).in_(ids))).scalars()  # type: ignore[call-overload]
     return {u.action_id: u for u in rows}
 
 
 def list_actions(
     *, session: Session, plan_id: int | None = None, include_withdrawn: bool = True, as_of: date | None = None
-) -> list[dict[str, Any]]:
+) -> list[ActionRow]:
     """Actions of the current (or given) plan in plan order, with their latest status and percent
     (as they stood on `as_of`, when given).
 
@@ -98,28 +97,28 @@ def list_actions(
     for a in session.exec(q).scalars():  # type: ignore[call-overload]
         u = latest.get(a.id)
         out.append(
-            {
-                "ref": a.ref,
-                "theme": a.theme,
-                "purpose": a.purpose,
-                "activity": a.activity,
-                "impact": a.impact,
-                "expected_evidence": list(a.expected_evidence),
-                "owners": list(a.owners),
-                "pillars": [p for p in PILLARS if p in a.pillars],
-                "start": a.start.isoformat() if a.start else None,
-                "due": a.due.isoformat() if a.due else None,
-                "status": u.status if u else "not started",
-                "percent_complete": (u.percent_complete if u and u.percent_complete is not None else 0),
-                "last_update": u.as_of.isoformat() if u else None,
-                "latest_note": u.note if u else "",
-                "withdrawn": a.withdrawn,
-            }
+            ActionRow(
+                ref=a.ref,
+                theme=a.theme,
+                purpose=a.purpose,
+                activity=a.activity,
+                impact=a.impact,
+                expected_evidence=list(a.expected_evidence),
+                owners=list(a.owners),
+                pillars=[p for p in PILLARS if p in a.pillars],
+                start=a.start,
+                due=a.due,
+                status=u.status if u else "not started",
+                percent_complete=(u.percent_complete if u and u.percent_complete is not None else 0),
+                last_update=u.as_of if u else None,
+                latest_note=u.note if u else "",
+                withdrawn=a.withdrawn,
+            )
         )
     return out
 
 
-def list_updates(*, session: Session, plan_id: int | None = None, ref: str | None = None) -> list[dict[str, Any]]:
+def list_updates(*, session: Session, plan_id: int | None = None, ref: str | None = None) -> list[UpdateRow]:
     """Every progress update of the plan (or of one action), oldest first."""
     pid = _plan_id(session, plan_id)
     q = (
@@ -138,20 +137,29 @@ def list_updates(*, session: Session, plan_id: int | None = None, ref: str | Non
     )
     if ref is not None:
         q = q.where(col(Action.ref) == ref)
-    keys = ("ref", "as_of", "status", "percent_complete", "note", "reported_by", "upload_id")
-    rows = [dict(zip(keys, r, strict=True)) for r in session.exec(q).all()]  # type: ignore[call-overload]
-    for r in rows:
-        r["as_of"] = r["as_of"].isoformat()
-    return rows
+    return [UpdateRow(*r) for r in session.exec(q).all()]  # type: ignore[call-overload]
+
+
+def current_evidence() -> Any:
+    """The condition "this evidence item has not been corrected by a later one": every count and list of
+    evidence uses it, so a corrected item is never counted twice.
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     s.exec(select(func.count()).select_from(Evidence).where(current_evidence())).one()[0]
+        0
+    """
+    superseded = select(col(Evidence.supersedes_id)).where(col(Evidence.supersedes_id).is_not(None))
+    return col(Evidence.id).not_in(superseded)
 
 
 def list_evidence(
     *, session: Session, plan_id: int | None = None, current_only: bool = True, ref: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[EvidenceRow]:
     """Evidence of impact (of the plan, or of one action), oldest first; corrected items are left out unless
     `current_only` is False."""
     pid = _plan_id(session, plan_id)
-    superseded = select(col(Evidence.supersedes_id)).where(col(Evidence.supersedes_id).is_not(None))
     # Columns, not ORM objects: building thousands of objects was most of the Evidence page's cost.
     q = (
         select(
@@ -171,33 +179,16 @@ def list_evidence(
         .order_by(col(Evidence.date), col(Evidence.id))
     )
     if current_only:
-        q = q.where(col(Evidence.id).not_in(superseded))
+        q = q.where(current_evidence())
     if ref is not None:
         q = q.where(col(Action.ref) == ref)
-    keys = ("id", "ref", "date", "description", "kind", "link", "pillars", "added_by", "supersedes_id", "upload_id")
-    rows = [dict(zip(keys, r, strict=True)) for r in session.exec(q).all()]  # type: ignore[call-overload]
-    for r in rows:
-        r["date"] = r["date"].isoformat()
-        r["pillars"] = [p for p in PILLARS if p in r["pillars"]]
-    return rows
+    return [
+        EvidenceRow(i, ref_, d, desc, kind, link, [p for p in PILLARS if p in pillars], by, sup, up)
+        for i, ref_, d, desc, kind, link, pillars, by, sup, up in session.exec(q).all()  # type: ignore[call-overload]
+    ]
 
 
-def count_evidence(*, session: Session, plan_id: int | None = None, as_of: date | None = None) -> int:
-    """How many current (not corrected) evidence items the plan has, up to `as_of`."""
-    pid = _plan_id(session, plan_id)
-    superseded = select(col(Evidence.supersedes_id)).where(col(Evidence.supersedes_id).is_not(None))
-    q = (
-        select(func.count())
-        .select_from(Evidence)
-        .join(Action, col(Action.id) == col(Evidence.action_id))
-        .where(col(Action.plan_id) == pid, col(Evidence.id).not_in(superseded))
-    )
-    if as_of is not None:
-        q = q.where(col(Evidence.date) <= as_of)
-    return int(session.exec(q).one()[0])  # type: ignore[call-overload]
-
-
-def list_measures(*, session: Session, plan_id: int | None = None, ref: str | None = None) -> list[dict[str, Any]]:
+def list_measures(*, session: Session, plan_id: int | None = None, ref: str | None = None) -> list[MeasureRow]:
     """Each measure (of the plan, or of one action) with its dated values, in plan order."""
     pid = _plan_id(session, plan_id)
     q = (
@@ -209,12 +200,10 @@ def list_measures(*, session: Session, plan_id: int | None = None, ref: str | No
     )
     if ref is not None:
         q = q.where(col(Action.ref) == ref)
-    out: dict[int, dict[str, Any]] = {}
+    out: dict[int, MeasureRow] = {}
     for m, ref, as_of, value in session.exec(q).all():  # type: ignore[call-overload]
-        d = out.setdefault(
-            m.id, {"ref": ref, "name": m.name, "unit": m.unit, "baseline": m.baseline, "target": m.target, "values": []}
-        )
-        d["values"].append({"as_of": as_of.isoformat(), "value": value})
+        row = out.setdefault(m.id, MeasureRow(ref, m.name, m.unit, m.baseline, m.target))
+        row.values.append(MeasurePoint(as_of, value))
     return list(out.values())
 
 

@@ -4,7 +4,7 @@ Example:
     >>> from tracker.db import open_engine
     >>> from sqlmodel import Session
     >>> with Session(open_engine("sqlite://")) as s:
-    ...     headline(session=s)["actions"]
+    ...     headline(session=s).actions
     0
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -20,6 +19,7 @@ from sqlmodel import Session, col
 from tracker import queries
 from tracker.models import STATUSES, Upload, WorkforceRecord
 from tracker.plans import current_plan, plan_end
+from tracker.records import Headline, PlanInfo, WorkforceSnapshot
 
 
 def data_version(*, session: Session) -> int:
@@ -34,7 +34,7 @@ def data_version(*, session: Session) -> int:
     return int(session.exec(select(func.coalesce(func.max(Upload.id), 0))).one()[0])  # type: ignore[call-overload]
 
 
-def plan_info(*, session: Session) -> dict[str, Any] | None:
+def plan_info(*, session: Session) -> PlanInfo | None:
     """The current plan's institution, title, window and length, or None when no plan is loaded.
 
     Example:
@@ -46,31 +46,19 @@ def plan_info(*, session: Session) -> dict[str, Any] | None:
     plan = current_plan(session=session)
     if plan is None:
         return None
-    end = plan_end(plan)
-    return {
-        "id": plan.id,
-        "institution": plan.institution,
-        "title": plan.title,
-        "start": plan.start_date,
-        "end": end,
-        "months": plan.months,
-    }
+    assert plan.id is not None  # a stored plan
+    return PlanInfo(plan.id, plan.institution, plan.title, plan.start_date, plan_end(plan), plan.months)
 
 
-def headline(*, session: Session, today: date | None = None) -> dict[str, Any]:
-    """Plan, action counts by status, time elapsed vs work complete, evidence, and the latest workforce figures."""
+def headline(*, session: Session, today: date | None = None) -> Headline:
+    """Plan, action counts by status, time elapsed vs work complete, and the latest workforce figures (evidence:
+    `tracker.views.evidence.evidence_tally`, the one count of it)."""
     today = today or date.today()
-    plan = current_plan(session=session)
-    out: dict[str, Any] = {"plan": None, "actions": 0, "by_status": dict.fromkeys(STATUSES, 0)}
+    plan = plan_info(session=session)
     if plan is None:
-        return out
-    end = plan_end(plan)
+        return Headline(plan=None, by_status=dict.fromkeys(STATUSES, 0))
     actions = queries.list_actions(session=session, plan_id=plan.id, include_withdrawn=False, as_of=today)
-    counts = Counter(a["status"] for a in actions)
-    span = (end - plan.start_date).days or 1
-    elapsed = min(max((today - plan.start_date).days, 0), span)
-    promised = sum(len(a["expected_evidence"]) for a in actions)
-    received = queries.count_evidence(session=session, plan_id=plan.id, as_of=today)
+    counts = Counter(a.status for a in actions)
     snap = session.exec(  # type: ignore[call-overload]
         select(col(WorkforceRecord.as_of), func.sum(WorkforceRecord.fte), func.sum(WorkforceRecord.headcount))
         .where(col(WorkforceRecord.as_of) <= today)
@@ -78,20 +66,23 @@ def headline(*, session: Session, today: date | None = None) -> dict[str, Any]:
         .order_by(col(WorkforceRecord.as_of).desc())
         .limit(1)
     ).first()
-    out.update(
-        plan={
-            "institution": plan.institution,
-            "title": plan.title,
-            "start": plan.start_date,
-            "end": end,
-            "months": plan.months,
-        },
+    return Headline(
+        plan=plan,
         actions=len(actions),
         by_status={s: counts.get(s, 0) for s in STATUSES},
-        time_elapsed_pct=round(100 * elapsed / span),
-        work_complete_pct=round(sum(a["percent_complete"] for a in actions) / len(actions)) if actions else 0,
-        evidence_promised=promised,
-        evidence_received=received,
-        workforce=({"as_of": snap[0], "fte": round(float(snap[1]), 1), "headcount": int(snap[2])} if snap else None),
+        time_elapsed_pct=elapsed_pct(plan, today),
+        work_complete_pct=round(sum(a.percent_complete for a in actions) / len(actions)) if actions else 0,
+        workforce=WorkforceSnapshot(snap[0], round(float(snap[1]), 1), int(snap[2])) if snap else None,
     )
-    return out
+
+
+def elapsed_pct(plan: PlanInfo, today: date) -> int:
+    """How much of the plan's window has passed on `today`, in whole percent (0 before it, 100 after it).
+
+    Example:
+        >>> p = PlanInfo(1, "UCL", "Plan", date(2020, 1, 1), date(2020, 12, 31), 12)
+        >>> elapsed_pct(p, date(2020, 7, 1)), elapsed_pct(p, date(2019, 1, 1)), elapsed_pct(p, date(2022, 1, 1))
+        (50, 0, 100)
+    """
+    span = (plan.end - plan.start).days or 1
+    return round(100 * min(max((today - plan.start).days, 0), span) / span)

@@ -114,3 +114,54 @@ def unescape_literal(markdown: str) -> str:
         True
     """
     return re.sub(r"\\(.)", r"\1", markdown, flags=re.S).replace(WORD_JOINER, "")
+
+
+def day(d: object) -> str:
+    """A date as the app and the board pack write it everywhere: "5 Oct 2020" ("–" for none). Accepts a date, a
+    datetime or an ISO date string.
+
+    Example:
+        >>> from datetime import date
+        >>> day(date(2020, 10, 5)), day("2019-03-31"), day(None)
+        ('5 Oct 2020', '31 Mar 2019', '–')
+    """
+    from datetime import date, datetime
+
+    if isinstance(d, str) and d:
+        try:
+            d = date.fromisoformat(d[:10])
+        except ValueError:
+            return str(d)
+    if isinstance(d, datetime):
+        d = d.date()
+    if not isinstance(d, date):
+        return "–"
+    return f"{d.day} {d:%b %Y}"
+
+
+# The same format for st.dataframe's DateColumn (moment.js tokens).
+DAY_FORMAT_JS = "D MMM YYYY"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """'1 action', '3 actions', '1,200 evidence items': the one count wording of the product.
+
+    Example:
+        >>> plural(1, "action"), plural(1200, "evidence item"), plural(2, "person", "people")
+        ('1 action', '1,200 evidence items', '2 people')
+    """
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+def listing(items: list[str], *, limit: int = 4) -> str:
+    """'D1, D2 and D3'; longer lists end with 'and N more'.
+
+    Example:
+        >>> listing(["D1", "D2", "D3"]), listing(["A", "B", "C", "D", "E", "F"], limit=4)
+        ('D1, D2 and D3', 'A, B, C, D and 2 more')
+    """
+    if not items:
+        return ""
+    if len(items) > limit:
+        return ", ".join(items[:limit]) + f" and {len(items) - limit} more"
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

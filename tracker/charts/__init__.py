@@ -19,6 +19,11 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
+# Count wording is one helper for the whole product (tracker.text); charts' summaries import it from here too.
+from tracker.text import listing, plural
+
+__all__ = ["listing", "plural"]
+
 # Okabe & Ito (2008): distinguishable with every common form of colour blindness, and in greyscale print.
 OKABE_ITO = {
     "black": "#000000",
@@ -91,6 +96,38 @@ def styled(fig: go.Figure, *, height: int = 380, **layout: Any) -> go.Figure:
     return fig
 
 
+TEXT_DARK = "#1F2024"  # the charts' label colour on white and on light fills (16:1 on white)
+
+
+def _luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of a '#RRGGBB' colour."""
+    rgb = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two '#RRGGBB' colours (1 to 21); text needs 4.5.
+
+    Example:
+        >>> round(contrast("#FFFFFF", "#E69F00"), 1), round(contrast(TEXT_DARK, "#E69F00"), 1)
+        (2.3, 7.2)
+    """
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def text_on(fill: str) -> str:
+    """The label colour for text on a solid `fill`: black or white, whichever contrasts more (one of them
+    always reaches 4.5:1; on the palette's vermillion only black does).
+
+    Example:
+        >>> text_on("#E69F00"), text_on("#0072B2"), text_on("#D55E00")
+        ('#000000', '#FFFFFF', '#000000')
+    """
+    return "#000000" if contrast("#000000", fill) >= contrast("#FFFFFF", fill) else "#FFFFFF"
+
+
 def bar_marker(colour: str, pattern: str) -> dict[str, Any]:
     """A bar fill of `colour` with a white `pattern` drawn over it (overlay: 'replace' would hide the colour)."""
     return {
@@ -112,17 +149,3 @@ def count_axis(title: str, top: float) -> dict[str, Any]:
     if top <= 10:
         axis["dtick"] = 1
     return axis
-
-
-def plural(n: int, word: str, words: str | None = None) -> str:
-    """'1 action', '3 actions'."""
-    return f"{n:,} {word if n == 1 else (words or word + 's')}"
-
-
-def listing(items: list[str], *, limit: int = 4) -> str:
-    """'D1, D2 and D3'; longer lists end with 'and N more'."""
-    if not items:
-        return ""
-    if len(items) > limit:
-        return ", ".join(items[:limit]) + f" and {len(items) - limit} more"
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -2,8 +2,8 @@
 
 Example:
     >>> c = evidence_over_time({"V": {"2019 Q1": 2}, "R": {}, "C": {"2019 Q1": 1}, "S": {}}, ["2019 Q1"])
-    >>> c.summary
-    '3 evidence items over 1 quarter: Visibility 2, Recognition 0, Career development 1, Sustainability 0.'
+    >>> c.summary.split(": ")[1].split(" (")[0]
+    'Visibility 2, Recognition 0, Career development 1, Sustainability 0'
 """
 
 from __future__ import annotations
@@ -12,11 +12,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from tracker.charts import PILLAR_COLOURS, STATUS_STYLE, Chart, bar_marker, count_axis, plural, styled
+from tracker.charts import PILLAR_COLOURS, STATUS_STYLE, TEXT_DARK, Chart, bar_marker, count_axis, plural, styled
 from tracker.models import PILLAR_NAMES, PILLARS
-
-# Each pillar's line differs by dash and marker as well as colour.
-_LINE = {"V": ("solid", "circle"), "R": ("dash", "square"), "C": ("dot", "diamond"), "S": ("dashdot", "triangle-up")}
 
 
 def coverage(by_pillar: dict[str, dict[str, int]]) -> Chart:
@@ -33,11 +30,21 @@ def coverage(by_pillar: dict[str, dict[str, int]]) -> Chart:
             orientation="h",
             name=f"{style.symbol} {style.label}",
             marker=bar_marker(style.colour, style.pattern),
-            text=[f"{n} {style.symbol}" if n else "" for n in xs],
-            textposition="inside",
             hovertemplate="%{y}: %{x} " + style.label.lower() + "<extra></extra>",
         )
     totals = {p: sum(by_pillar[p].values()) for p in PILLARS}
+    # Each bar's total beside it in dark text: a white count inside a patterned orange segment was unreadable.
+    fig.add_scatter(
+        y=names,
+        x=list(totals.values()),
+        mode="text",
+        text=[f" {n}" for n in totals.values()],
+        textposition="middle right",
+        textfont={"color": TEXT_DARK},
+        showlegend=False,
+        hoverinfo="skip",
+        cliponaxis=False,
+    )
     styled(
         fig,
         height=300,
@@ -65,32 +72,47 @@ def coverage(by_pillar: dict[str, dict[str, int]]) -> Chart:
 
 
 def evidence_over_time(per_quarter: dict[str, dict[str, int]], quarters: list[str]) -> Chart:
-    """Evidence items per pillar per quarter (an item evidencing two pillars counts under both)."""
-    fig = go.Figure()
-    for p in PILLARS:
-        dash, symbol = _LINE[p]
-        fig.add_scatter(
-            x=quarters,
-            y=[per_quarter[p].get(q, 0) for q in quarters],
-            mode="lines+markers",
-            name=f"{p} – {PILLAR_NAMES[p]}",
-            line={"color": PILLAR_COLOURS[p], "dash": dash, "width": 2.5},
-            marker={"symbol": symbol, "size": 9},
-            hovertemplate=f"{PILLAR_NAMES[p]}, %{{x}}: %{{y}}<extra></extra>",
-        )
-    styled(
-        fig,
-        height=340,
-        yaxis=count_axis("Evidence items", max((n for p in PILLARS for n in per_quarter[p].values()), default=0)),
-        xaxis={"type": "category", "title": None},
-    )
+    """Evidence items per quarter as small multiples: one row of bars per pillar on a shared quarter axis, each
+    bar labelled with its count (an item evidencing two pillars counts under both)."""
+    from plotly.subplots import make_subplots
+
     totals = {p: sum(per_quarter[p].values()) for p in PILLARS}
+    fig = make_subplots(
+        rows=len(PILLARS),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.06,
+        subplot_titles=[f"{p} – {PILLAR_NAMES[p]} ({plural(totals[p], 'item')})" for p in PILLARS],
+    )
+    top = max((n for p in PILLARS for n in per_quarter[p].values()), default=0)
+    for i, p in enumerate(PILLARS, start=1):
+        ys = [per_quarter[p].get(q, 0) for q in quarters]
+        fig.add_bar(
+            x=quarters,
+            y=ys,
+            name=PILLAR_NAMES[p],
+            marker={"color": PILLAR_COLOURS[p]},
+            # Counts above the bars, in the chart's dark text (never white on a coloured bar).
+            text=[str(n) if n else "" for n in ys],
+            textposition="outside",
+            cliponaxis=False,
+            textfont={"color": TEXT_DARK},
+            hovertemplate=f"{PILLAR_NAMES[p]}, %{{x}}: %{{y}}<extra></extra>",
+            row=i,
+            col=1,
+        )
+        fig.update_yaxes(
+            range=[0, max(top, 1) * 1.35], tickformat=",d", dtick=max(1, -(-top // 2)), row=i, col=1, title=None
+        )
+    fig.update_xaxes(type="category")
+    styled(fig, height=110 + 95 * len(PILLARS), showlegend=False, bargap=0.3)
+    fig.update_annotations(font={"size": 13, "color": TEXT_DARK}, x=0, xanchor="left")
     summary = (
-        f"{plural(sum(totals.values()), 'evidence item')} over {plural(len(quarters), 'quarter')}: "
+        f"Evidence items per pillar over {plural(len(quarters), 'quarter')}: "
         + ", ".join(f"{PILLAR_NAMES[p]} {totals[p]}" for p in PILLARS)
-        + "."
+        + " (an item serving two pillars counts under each)."
     )
     rows: list[dict[str, Any]] = [
         {"quarter": q, **{PILLAR_NAMES[p]: per_quarter[p].get(q, 0) for p in PILLARS}} for q in quarters
     ]
-    return Chart("Evidence per pillar over time", fig, summary, rows)
+    return Chart("Evidence per pillar, quarter by quarter", fig, summary, rows)

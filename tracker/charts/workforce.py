@@ -10,7 +10,7 @@ Example:
     ...     category="faculty", flagged={"Engineering": ("Male", 80.6)}, threshold=0.7,
     ...     when=date(2018, 7, 31), rounded=True)
     >>> print(chart.summary.replace("; ", ";\\n"))
-    1 faculty is past the 70% imbalance threshold at 31 July 2018: Engineering (81% male);
+    1 faculty is past the 70% imbalance threshold at 31 Jul 2018: Engineering (81% male);
     Laws has fewer than 23 staff, so its percentages are not shown (..). Headcounts rounded to the nearest 5 (HESA);
     percentages from exact figures.
 """
@@ -23,9 +23,9 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from tracker.charts import OKABE_ITO, PALETTE, SEX_COLOURS, Chart, listing, plural, styled
+from tracker.charts import OKABE_ITO, PALETTE, SEX_COLOURS, Chart, listing, plural, styled, text_on
 from tracker.disclosure import SUPPRESSED, shown
-from tracker.text import plotted
+from tracker.text import day, plotted
 
 ROUNDED_NOTE = "Figures rounded to the nearest 5 (HESA)."
 SHARE_NOTE = "Headcounts rounded to the nearest 5 (HESA); percentages from exact figures."
@@ -62,16 +62,6 @@ class TrendPoint:
     pct_female: float | str
 
 
-def long_date(d: date) -> str:
-    """'31 July 2018'.
-
-    Example:
-        >>> long_date(date(2018, 7, 1))
-        '1 July 2018'
-    """
-    return f"{d.day} {d:%B %Y}"
-
-
 def pct_text(p: float | str, *, digits: int = 1) -> str:
     """'47.3%', or `..` for a suppressed percentage.
 
@@ -97,7 +87,7 @@ def fte_by_faculty(rows: list[dict[str, Any]], *, total: int | float, when: date
         ...                     {"Faculty": "Life Sciences", "FTE": 210, "Headcount": 220}],
         ...                    total=215, when=date(2018, 7, 31), rounded=True, scope="2 faculties")
         >>> print(c.summary.replace("; ", ";\\n"))
-        215 technical staff FTE at 31 July 2018 across 2 faculties;
+        215 technical staff FTE at 31 Jul 2018 across 2 faculties;
         Life Sciences is largest (210 FTE). Figures rounded to the nearest 5 (HESA).
     """
     ordered = sorted(rows, key=lambda r: (-float(r["FTE"]), r["Faculty"]))
@@ -122,11 +112,11 @@ def fte_by_faculty(rows: list[dict[str, Any]], *, total: int | float, when: date
     if ordered:
         first = ordered[0]
         summary = (
-            f"{shown(total)} technical staff FTE at {long_date(when)} across {scope}; "
+            f"{shown(total)} technical staff FTE at {day(when)} across {scope}; "
             f"{first['Faculty']} is largest ({shown(first['FTE'])} FTE)."
         )
     else:
-        summary = f"No technical staff recorded at {long_date(when)} in {scope}."
+        summary = f"No technical staff recorded at {day(when)} in {scope}."
     if rounded:
         summary += " " + ROUNDED_NOTE
     data = [{"Faculty": r["Faculty"], "FTE": r["FTE"], "Headcount": r["Headcount"]} for r in ordered]
@@ -149,6 +139,8 @@ def _balance_figure(bars: list[Balance], sexes: list[str], *, threshold: float |
             # The share and the sex's initial on the bar itself: colour is never the only signal.
             text=["" if v == SUPPRESSED else f"{float(v):.0f}% {SEX_SHORT.get(sex, sex)}" for v in values],
             textposition="inside",
+            # Black or white, whichever reads at 4.5:1 or better on this sex's colour.
+            textfont={"color": text_on(SEX_COLOURS.get(sex, OKABE_ITO["grey"]))},
             # Female reads from the left edge, Male from the right: clear of the threshold lines at 30% and 70%.
             insidetextanchor=TEXT_ANCHOR.get(sex, "middle"),
             hovertemplate=f"%{{y}}: {sex} %{{x:.1f}}%<extra></extra>",
@@ -226,23 +218,20 @@ def gender_balance(
             verb = "is" if len(parts) == 1 else "are"
             lead = (
                 f"{plural(len(parts), category, plural_cat)} {verb} past the {t} imbalance threshold at "
-                f"{long_date(when)}: {listing(parts, limit=6)}"
+                f"{day(when)}: {listing(parts, limit=6)}"
             )
         else:
-            lead = f"No {category} is past the {t} imbalance threshold at {long_date(when)}"
+            lead = f"No {category} is past the {t} imbalance threshold at {day(when)}"
     else:
         shown_bars = [b for b in bars if not b.suppressed]
         if shown_bars:
             hi = max(shown_bars, key=lambda b: float(b.percents.get("Female", 0.0)))
             lo = min(shown_bars, key=lambda b: float(b.percents.get("Female", 0.0)))
-            lead = (
-                f"At {long_date(when)} women are {pct_text(hi.percents.get('Female', 0.0), digits=0)} "
-                f"of {hi.name} staff"
-            )
+            lead = f"At {day(when)} women are {pct_text(hi.percents.get('Female', 0.0), digits=0)} of {hi.name} staff"
             if lo is not hi:
                 lead += f" and {pct_text(lo.percents.get('Female', 0.0), digits=0)} of {lo.name} staff"
         else:
-            lead = f"At {long_date(when)} no {category} has enough staff to show percentages"
+            lead = f"At {day(when)} no {category} has enough staff to show percentages"
     if hidden:
         verb = "has" if len(hidden) == 1 else "have"
         its = "its" if len(hidden) == 1 else "their"
@@ -298,7 +287,7 @@ def fte_trend(points: list[TrendPoint], *, rounded: bool) -> Chart:
         >>> pts = [TrendPoint("All faculties", date(2018, 7, 31), 1045, 1100, 47.4),
         ...        TrendPoint("All faculties", date(2019, 7, 31), 1070, 1130, 47.9)]
         >>> print(fte_trend(pts, rounded=True).summary.replace(". ", ".\\n"))
-        Technical staff FTE went from 1,045 at 31 July 2018 to 1,070 at 31 July 2019 (2 snapshots).
+        Technical staff FTE went from 1,045 at 31 Jul 2018 to 1,070 at 31 Jul 2019 (2 snapshots).
         Figures rounded to the nearest 5 (HESA).
     """
     fig = go.Figure()
@@ -320,14 +309,13 @@ def fte_trend(points: list[TrendPoint], *, rounded: bool) -> Chart:
     if len(first_series) > 1:
         a, b = first_series[0], first_series[-1]
         summary = (
-            f"Technical staff FTE went from {shown(a.fte)} at {long_date(a.as_of)} to {shown(b.fte)} at "
-            f"{long_date(b.as_of)} ({plural(len(first_series), 'snapshot')})."
+            f"Technical staff FTE went from {shown(a.fte)} at {day(a.as_of)} to {shown(b.fte)} at "
+            f"{day(b.as_of)} ({plural(len(first_series), 'snapshot')})."
         )
     elif first_series:
         a = first_series[0]
         summary = (
-            f"Only one snapshot is loaded ({long_date(a.as_of)}: {shown(a.fte)} FTE); load another HR extract to "
-            "see a trend."
+            f"Only one snapshot is loaded ({day(a.as_of)}: {shown(a.fte)} FTE); load another HR extract to see a trend."
         )
     else:
         summary = "No workforce snapshot is loaded."
@@ -343,7 +331,7 @@ def female_share_trend(points: list[TrendPoint], *, rounded: bool, threshold: fl
         >>> pts = [TrendPoint("All faculties", date(2018, 7, 31), 1045, 1100, 47.4),
         ...        TrendPoint("All faculties", date(2019, 7, 31), 1070, 1130, 47.9)]
         >>> female_share_trend(pts, rounded=False).summary
-        'Women were 47.4% of technical staff headcount at 31 July 2018 and 47.9% at 31 July 2019.'
+        'Women were 47.4% of technical staff headcount at 31 Jul 2018 and 47.9% at 31 Jul 2019.'
     """
     fig = go.Figure()
     groups = _series(points)
@@ -371,12 +359,11 @@ def female_share_trend(points: list[TrendPoint], *, rounded: bool, threshold: fl
         if not known:
             small.append(name)
         elif len(known) == 1:
-            parts.append(f"{pct_text(known[0].pct_female)} of {who} at {long_date(known[0].as_of)}")
+            parts.append(f"{pct_text(known[0].pct_female)} of {who} at {day(known[0].as_of)}")
         else:
             a, b = known[0], known[-1]
             parts.append(
-                f"{pct_text(a.pct_female)} of {who} at {long_date(a.as_of)} and {pct_text(b.pct_female)} at "
-                f"{long_date(b.as_of)}"
+                f"{pct_text(a.pct_female)} of {who} at {day(a.as_of)} and {pct_text(b.pct_female)} at {day(b.as_of)}"
             )
     if parts:
         summary = "Women were " + "; ".join(parts[:4])

@@ -47,6 +47,7 @@ from tracker.ingest.columns import (
 from tracker.ingest.reader import Cell, Sheet, Workbook
 from tracker.models import ActionCreate
 from tracker.plans import window_end
+from tracker.text import day
 
 FIELDS = {f.name: f.label for f in PLAN_FIELDS}
 # What --help and the mapping step list: every field a plan column can be mapped to.
@@ -161,7 +162,7 @@ def load_plan(
         earliest = _earliest_date(sh, reading)
         if earliest is not None:
             start = earliest.replace(day=1)
-            how_start = f"the earliest date in the plan ({earliest:%d %b %Y})"
+            how_start = f"the earliest date in the plan ({day(earliest)})"
             result.note(sh.name, None, None, f"{start:%B %Y}", f"the plan's start is taken from {how_start}")
     if start is None:
         result.add(
@@ -806,7 +807,7 @@ class _Rows:
             excel_row,
             None,
             shown,
-            (f"due {new_due:%d %b %Y}" if ends else f"starts {new_start:%d %b %Y}") + ", read from the plan's words",
+            (f"due {day(new_due)}" if ends else f"starts {day(new_start)}") + ", read from the plan's words",
         )
         return min(new_start, new_due), new_due
 
@@ -827,7 +828,7 @@ class _Rows:
                     text(v),
                     "unread_timescale",
                     f"'{text(v)}' is not a date or timescale the tracker reads: the plan's "
-                    f"{'start' if f == 'start' else 'end'} ({(self.start if f == 'start' else self.end):%d %b %Y}) "
+                    f"{'start' if f == 'start' else 'end'} ({day(self.start if f == 'start' else self.end)}) "
                     "is used",
                     "warning",
                 )
@@ -842,7 +843,7 @@ class _Rows:
                 if b:
                     act_due, got_due = b, True
             if not quiet and (a or b) and isinstance(v, str) and parse_date(v) is None:
-                shown = ", ".join(f"{d:%d %b %Y}" for d in (a, b) if d)
+                shown = ", ".join(f"{day(d)}" for d in (a, b) if d)
                 self.result.note(self.sheet.name, excel_row, self.label.get(f, f), text(v), f"read as {shown}")
         if got_due and act_due > self.end:
             self.result.add(
@@ -851,7 +852,7 @@ class _Rows:
                 self.label.get("due", self.label.get("timescale", "due")),
                 act_due.isoformat(),
                 "due_after_window",
-                f"due {act_due:%d %b %Y}, after the plan's end ({self.end:%d %b %Y})",
+                f"due {day(act_due)}, after the plan's end ({day(self.end)})",
                 "warning",
             )
         if act_start < add_months(self.start, -12) and got_start:
@@ -861,7 +862,7 @@ class _Rows:
                 self.label.get("start", "start"),
                 act_start.isoformat(),
                 "start_before_window",
-                f"starts {act_start:%d %b %Y}, over a year before the plan ({self.start:%d %b %Y})",
+                f"starts {day(act_start)}, over a year before the plan ({day(self.start)})",
                 "warning",
             )
         if act_due < act_start:
@@ -871,7 +872,7 @@ class _Rows:
                 self.label.get("due", self.label.get("timescale", "due")),
                 act_due.isoformat(),
                 "due_before_start",
-                f"due {act_due:%d %b %Y} is before the start {act_start:%d %b %Y}: the plan's start is used",
+                f"due {day(act_due)} is before the start {day(act_start)}: the plan's start is used",
                 "warning",
             )
             act_start = min(self.start, act_due)

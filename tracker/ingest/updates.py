@@ -24,6 +24,7 @@ from tracker.ingest.base import LoadResult
 from tracker.ingest.cells import add_months, cell, find_header, is_blank, norm, parse_date, pillars_from_words, text
 from tracker.ingest.reader import Cell, Sheet, Workbook
 from tracker.models import EVIDENCE_KINDS, EvidenceCreate, MeasureValueCreate, ProgressUpdateCreate
+from tracker.text import day
 
 PROGRESS_COLUMNS = ("Ref", "As of", "Status", "Percent complete", "Note", "Updated by")
 EVIDENCE_COLUMNS = ("Ref", "Date", "Description", "Kind", "Link", "Pillars", "Added by", "Supersedes ID")
@@ -311,7 +312,7 @@ class _Parser:
             self.r.add(sheet.name, n, label, text(c), "bad_date", f"'{text(c)}' is not a date (write 31/01/2019)")
             return None
         if d > self.today + timedelta(days=7):
-            self.r.add(sheet.name, n, label, d.isoformat(), "future_date", f"{d:%d %B %Y} is in the future")
+            self.r.add(sheet.name, n, label, d.isoformat(), "future_date", f"{day(d)} is in the future")
             return None
         if d < self.lo or d > self.hi:
             self.r.add(
@@ -320,7 +321,7 @@ class _Parser:
                 label,
                 d.isoformat(),
                 "date_out_of_range",
-                f"{d:%d %B %Y} is far outside the plan ({self.plan.start:%b %Y} – {self.plan.end:%b %Y})",
+                f"{day(d)} is far outside the plan ({self.plan.start:%b %Y} – {self.plan.end:%b %Y})",
             )
             return None
         return d

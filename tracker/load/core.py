@@ -30,7 +30,7 @@ from tracker.ingest.updates import ActionInfo, PlanContext, load_updates
 from tracker.ingest.workforce import load_workforce
 from tracker.load.detect import detect_kind
 from tracker.load.mapping import save_mapping, saved_mapping
-from tracker.load.preview import count_changes, describe_counts, find_plan, planned_changes, plural
+from tracker.load.preview import count_changes, describe_counts, find_plan, planned_changes
 from tracker.load.write import record_upload, write_plan, write_updates, write_workforce
 from tracker.models import (
     LOADED_ONCE,
@@ -40,6 +40,7 @@ from tracker.models import (
     Upload,
 )
 from tracker.plans import current_plan, plan_end
+from tracker.text import day, plural
 from tracker.users import owned_refs
 
 KINDS = ("plan", "updates", "workforce")
@@ -411,7 +412,7 @@ def _read_plan(session: Session, wb: Workbook, options: PlanOptions, held: Plan 
         sheet=options.sheet,
     )
     if kept is not None:
-        result.meta["mapping_from"] = f"{kept.saved_by or 'someone'} on {kept.saved_at:%d %b %Y}"
+        result.meta["mapping_from"] = f"{kept.saved_by or 'someone'} on {day(kept.saved_at)}"
         result.note(
             str(result.meta.get("sheet", "")),
             result.meta.get("header_row"),

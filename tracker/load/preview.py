@@ -25,6 +25,7 @@ from tracker.models import (
     WorkforceRecord,
 )
 from tracker.queries import latest_updates
+from tracker.text import day
 
 ACTION_FIELDS = (
     "theme",
@@ -42,11 +43,6 @@ ACTION_FIELDS = (
 
 _SINGULAR = {"evidence": "evidence item", "input_rows": "input row", "progress_updates": "progress update"}
 _PLURAL = {"evidence": "evidence items"}
-
-
-def plural(n: int, word: str) -> str:
-    """'1 problem', '2 problems'."""
-    return f"{n:,} {word if n == 1 else word + 's'}"
 
 
 def describe_counts(counts: dict[str, int]) -> str:
@@ -278,21 +274,19 @@ def _update_changes(session: Session, result: LoadResult, plan: Plan) -> list[di
         pct = f"{r.percent_complete}%" if r.percent_complete is not None else ""
         if r.as_of >= was_date:
             if r.status != was:
-                out.append(_change("status", r.ref, was, r.status, f"as of {r.as_of:%d %b %Y} {pct} {r.note}"[:500]))
+                out.append(_change("status", r.ref, was, r.status, f"as of {day(r.as_of)} {pct} {r.note}"[:500]))
             else:
-                out.append(_change("progress", r.ref, "", r.status, f"as of {r.as_of:%d %b %Y} {pct} {r.note}"[:500]))
+                out.append(_change("progress", r.ref, "", r.status, f"as of {day(r.as_of)} {pct} {r.note}"[:500]))
             state[r.ref] = (r.as_of, r.status)
         else:  # an older update arriving late: kept in the history, the current status stays
-            out.append(_change("progress", r.ref, "", r.status, f"earlier update as of {r.as_of:%d %b %Y} {pct}"))
+            out.append(_change("progress", r.ref, "", r.status, f"earlier update as of {day(r.as_of)} {pct}"))
     for e in result.rows:
         if isinstance(e, EvidenceCreate):
             what = "evidence_corrected" if e.supersedes_id else "evidence"
-            out.append(_change(what, e.ref, e.supersedes_id or "", e.kind, f"{e.date:%d %b %Y}: {e.description}"[:500]))
+            out.append(_change(what, e.ref, e.supersedes_id or "", e.kind, f"{day(e.date)}: {e.description}"[:500]))
     for m in result.rows:
         if isinstance(m, MeasureValueCreate):
-            out.append(
-                _change("measure", m.ref, "", f"{m.value:g} {m.unit}".strip(), f"{m.name} as of {m.as_of:%d %b %Y}")
-            )
+            out.append(_change("measure", m.ref, "", f"{m.value:g} {m.unit}".strip(), f"{m.name} as of {day(m.as_of)}"))
     return out
 
 
@@ -375,7 +369,7 @@ def describe_reading(result: LoadResult) -> list[str]:
     lines = [f"{result.filename}: sheet '{meta['sheet']}', header row {meta['header_row']}"]
     if "start_date" in meta:
         lines.append(
-            f"  plan: {meta['start_date']:%d %b %Y} – {meta['end_date']:%d %b %Y} ({meta['months']} months"
+            f"  plan: {day(meta['start_date'])} – {day(meta['end_date'])} ({meta['months']} months"
             + (f"; start {meta['start_from']}" if meta.get("start_from") else "")
             + ")"
         )
@@ -401,4 +395,4 @@ def describe_actions(result: LoadResult) -> list[str]:
 
 
 def _day(d: date | None) -> str:
-    return f"{d:%d %b %Y}" if d else "?"
+    return f"{day(d)}" if d else "?"

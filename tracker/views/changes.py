@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, and_, case, func, select
+from sqlalchemy import JSON, case, func, select
 from sqlmodel import Session, col
 
+from tracker import queries
 from tracker.charts import STATUS_STYLE, Chart, listing, plural
 from tracker.charts.changes import status_movement
 from tracker.disclosure import SUPPRESSED, percent, round5
@@ -41,6 +42,7 @@ from tracker.models import (
     WorkforceRecord,
 )
 from tracker.plans import current_plan
+from tracker.text import day
 
 # Leads date their updates over a few days before a meeting: as-of dates no more than ROUND_GAP_DAYS apart
 # (and no more than ROUND_SPAN_DAYS from the first) are one round, dated by its last update.
@@ -59,16 +61,6 @@ def status_text(status: str) -> str:
     """
     style = STATUS_STYLE.get(status, STATUS_STYLE[NOT_STARTED])
     return f"{style.symbol} {style.label}"
-
-
-def day(d: date) -> str:
-    """'1 Jan 2020': how dates read on this page.
-
-    Example:
-        >>> day(date(2020, 7, 5))
-        '5 Jul 2020'
-    """
-    return f"{d.day} {d:%b %Y}"
 
 
 # --- what the page holds -------------------------------------------------------------------------------
@@ -342,34 +334,9 @@ def changes_view(*, session: Session, start: date, end: date, plan_id: int | Non
     return page
 
 
-def _latest(session: Session, plan_id: int, on: date) -> dict[int, Any]:
-    """Each action's newest update on or before `on` (by as-of date, then arrival), as plain rows.
-
-    GROUP BY with MAX walks the (action_id, as_of) index; a ranking window function over every update
-    measured two to five times slower on SQLite.
-    """
-    pu = ProgressUpdate
-    newest = (
-        select(col(pu.action_id).label("aid"), func.max(col(pu.as_of)).label("d"))
-        .join(Action, col(Action.id) == col(pu.action_id))
-        .where(col(Action.plan_id) == plan_id, col(pu.as_of) <= on)
-        .group_by(col(pu.action_id))
-        .subquery()
-    )
-    ids = (
-        select(func.max(col(pu.id)))
-        .join(newest, and_(newest.c.aid == col(pu.action_id), newest.c.d == col(pu.as_of)))
-        .group_by(col(pu.action_id))
-    )
-    q = select(
-        col(pu.action_id), col(pu.as_of), col(pu.status), col(pu.percent_complete), col(pu.note), col(pu.reported_by)
-    ).where(col(pu.id).in_(ids))
-    return {r.action_id: r for r in session.exec(q).all()}  # type: ignore[call-overload]
-
-
 def _statuses(session: Session, page: ChangesPage, plan_id: int) -> None:
-    before = _latest(session, plan_id, page.start)
-    after = _latest(session, plan_id, page.end)
+    before = queries.latest_updates(session=session, plan_id=plan_id, as_of=page.start)
+    after = queries.latest_updates(session=session, plan_id=plan_id, as_of=page.end)
     actions = session.exec(  # type: ignore[call-overload]
         select(col(Action.id), col(Action.ref), col(Action.theme), col(Action.withdrawn))
         .where(col(Action.plan_id) == plan_id)
@@ -415,7 +382,6 @@ def _statuses(session: Session, page: ChangesPage, plan_id: int) -> None:
 
 
 def _evidence(session: Session, plan_id: int, start: date, end: date) -> list[NewEvidence]:
-    superseded = select(col(Evidence.supersedes_id)).where(col(Evidence.supersedes_id).is_not(None))
     q = (
         select(
             col(Action.ref),
@@ -431,7 +397,7 @@ def _evidence(session: Session, plan_id: int, start: date, end: date) -> list[Ne
             col(Action.plan_id) == plan_id,
             col(Evidence.date) > start,
             col(Evidence.date) <= end,
-            col(Evidence.id).not_in(superseded),  # type: ignore[union-attr]
+            queries.current_evidence(),
         )
         .order_by(col(Evidence.date), col(Evidence.id))
     )

@@ -1,5 +1,6 @@
 """The Evidence & impact page: evidence promised against received per action, the evidence timeline, and
-measures against baseline and target.
+measures against baseline and target. `evidence_tally` is the one count of evidence every page and the board
+pack use.
 
 Example:
     >>> from tracker.db import open_engine
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from sqlmodel import Session
 
@@ -21,30 +21,220 @@ from tracker import queries
 from tracker.charts import Chart, listing, plural
 from tracker.charts.evidence import evidence_timeline, measures_progress
 from tracker.models import EVIDENCE_KINDS
+from tracker.records import ActionRow, EvidenceRow, MeasurePoint, MeasureRow, PlanInfo
 from tracker.summary import plan_info
+from tracker.text import day
+
+
+@dataclass(frozen=True)
+class ActionEvidence:
+    """What one action promised as evidence and what it has received.
+
+    `received` counts items dated within the plan (from its start); items dated before the plan began are
+    counted apart (`before_plan`): they may be context, but they are not evidence of the plan's impact.
+    """
+
+    ref: str
+    activity: str
+    promised: list[str]
+    received: int
+    before_plan: int
+    kinds: list[str]
+    latest: date | None
+
+    @property
+    def has_all(self) -> bool:
+        """It promised evidence and has received at least as many items as it promised."""
+        return bool(self.promised) and self.received >= len(self.promised)
+
+    @property
+    def short(self) -> bool:
+        return bool(self.promised) and self.received < len(self.promised)
+
+    @property
+    def against(self) -> str:
+        """'1 of 2', or '3 (none promised)'."""
+        return f"{self.received} of {len(self.promised)}" if self.promised else f"{self.received} (none promised)"
+
+    @property
+    def gap(self) -> str:
+        """'' when nothing is missing; else how many promised items are missing: '⚠ 2 missing'."""
+        return f"⚠ {len(self.promised) - self.received} missing" if self.short else ""
+
+
+@dataclass(frozen=True)
+class EvidenceTally:
+    """The one count of evidence: every page and the board pack quote these figures."""
+
+    actions: list[ActionEvidence]
+    items: int  # current items received up to the date, each counted once (in the plan or before it)
+    in_plan: int  # of which dated within the plan
+    before_plan: int  # of which dated before the plan began
+    multi_pillar: int  # items serving two or more pillars
+
+    @property
+    def promising(self) -> list[ActionEvidence]:
+        return [a for a in self.actions if a.promised]
+
+    @property
+    def complete(self) -> list[ActionEvidence]:
+        return [a for a in self.actions if a.has_all]
+
+    @property
+    def short(self) -> list[ActionEvidence]:
+        return [a for a in self.actions if a.short]
+
+    @property
+    def headline(self) -> str:
+        """'3 of 5 actions have all the evidence they promised'."""
+        n, m = len(self.complete), len(self.promising)
+        if not m:
+            return "No action promised evidence"
+        verb, who = ("has", "it") if m == 1 else ("have", "they")
+        return f"{n} of {plural(m, 'action')} {verb} all the evidence {who} promised"
+
+    @property
+    def items_sentence(self) -> str:
+        """'12 evidence items received (1 dated before the plan began); 8 serve two or more pillars.'"""
+        text = f"{plural(self.items, 'evidence item')} received"
+        if self.before_plan:
+            text += f" ({self.before_plan} dated before the plan began)"
+        if self.multi_pillar:
+            text += f"; {self.multi_pillar} {'serves' if self.multi_pillar == 1 else 'serve'} two or more pillars"
+        return text + "."
+
+
+def tally(plan: PlanInfo, actions: list[ActionRow], items: list[EvidenceRow]) -> EvidenceTally:
+    """Received against promised per action (withdrawn actions left out), from the plan's current evidence
+    items (`items`: already limited to the date wanted).
+
+    Example:
+        >>> p = PlanInfo(1, "UCL", "Plan", date(2020, 1, 1), date(2021, 12, 31), 24)
+        >>> a = ActionRow("D3", "", "", "Apprentices", "", ["Numbers", "Survey"], [], [], None, None, "on track",
+        ...               50, None, "", False)
+        >>> e = EvidenceRow(1, "D3", date(2019, 10, 1), "Launch", "event", "", ["C"], "", None, None)
+        >>> t = tally(p, [a], [e])
+        >>> t.actions[0].against, t.actions[0].gap, t.actions[0].before_plan
+        ('0 of 2', '⚠ 2 missing', 1)
+        >>> t.headline
+        '0 of 1 action has all the evidence it promised'
+    """
+    by_ref: dict[str, list[EvidenceRow]] = {}
+    for e in items:
+        by_ref.setdefault(e.ref, []).append(e)
+    rows = []
+    for a in actions:
+        if a.withdrawn:
+            continue
+        got = by_ref.get(a.ref, [])
+        rows.append(
+            ActionEvidence(
+                ref=a.ref,
+                activity=a.activity,
+                promised=list(a.expected_evidence),
+                received=sum(e.date >= plan.start for e in got),
+                before_plan=sum(e.date < plan.start for e in got),
+                kinds=sorted({e.kind for e in got}),
+                latest=max((e.date for e in got), default=None),
+            )
+        )
+    return EvidenceTally(
+        actions=rows,
+        items=len(items),
+        in_plan=sum(e.date >= plan.start for e in items),
+        before_plan=sum(e.date < plan.start for e in items),
+        multi_pillar=sum(len(e.pillars) > 1 for e in items),
+    )
+
+
+def evidence_tally(*, session: Session, as_of: date | None = None) -> EvidenceTally | None:
+    """The current plan's evidence as it stood on `as_of` (default today); None when no plan is loaded.
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     evidence_tally(session=s) is None
+        True
+    """
+    as_of = as_of or date.today()
+    plan = plan_info(session=session)
+    if plan is None:
+        return None
+    actions = queries.list_actions(session=session, plan_id=plan.id, as_of=as_of)
+    items = [e for e in queries.list_evidence(session=session, plan_id=plan.id) if e.date <= as_of]
+    return tally(plan, actions, items)
+
+
+@dataclass(frozen=True)
+class MeasureStatus(MeasureRow):
+    """A measure with its newest value up to the page's date and how far it has come to its target."""
+
+    latest: float = 0.0
+    as_of: date | None = None
+    progress: float | None = None  # % of the way from baseline to target; None without a target
+
+    @property
+    def met(self) -> bool:
+        return self.progress is not None and self.progress >= 100
+
+    @property
+    def text(self) -> str:
+        """'58% (target 50%) ✔ met', '13 people (target 20 people), 65% of the way', '4 (no target)'."""
+        unit = (self.unit or "").strip()
+
+        def amount(x: float) -> str:
+            return f"{x:g}%" if unit == "%" else f"{x:g} {unit}".strip()
+
+        if self.target is None:
+            return f"{amount(self.latest)} (no target)"
+        state = "✔ met" if self.met else f"{self.progress or 0:.0f}% of the way"
+        return f"{amount(self.latest)} (target {amount(self.target)}) {state}"
+
+
+def _progress(m: MeasureRow, latest: float) -> float | None:
+    if m.target is None:
+        return None
+    base = m.baseline or 0.0
+    if m.target == base:
+        return 100.0 if latest >= m.target else 0.0
+    return round(max(0.0, 100 * (latest - base) / (m.target - base)), 1)
+
+
+def measure_status(m: MeasureRow, as_of: date) -> MeasureStatus | None:
+    """`m` as it stood on `as_of` (None when it had no value yet)."""
+    values: list[MeasurePoint] = [v for v in m.values if v.as_of <= as_of]
+    if not values:
+        return None
+    latest = values[-1]
+    return MeasureStatus(
+        ref=m.ref,
+        name=m.name,
+        unit=m.unit,
+        baseline=m.baseline,
+        target=m.target,
+        values=values,
+        latest=latest.value,
+        as_of=latest.as_of,
+        progress=_progress(m, latest.value),
+    )
 
 
 @dataclass
 class EvidencePage:
     """Everything the Evidence & impact page shows."""
 
-    plan: dict[str, Any] | None
+    plan: PlanInfo | None
     as_of: date
     summary: str = ""
-    per_action: list[dict[str, Any]] = field(default_factory=list)
-    items: list[dict[str, Any]] = field(default_factory=list)
-    measures: list[dict[str, Any]] = field(default_factory=list)
+    tally: EvidenceTally | None = None
+    items: list[EvidenceRow] = field(default_factory=list)
+    measures: list[MeasureStatus] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
 
-
-def _progress(m: dict[str, Any], latest: float) -> float | None:
-    if m["target"] is None:
-        return None
-    base = m["baseline"] or 0.0
-    if m["target"] == base:
-        return 100.0 if latest >= m["target"] else 0.0
-    return round(max(0.0, 100 * (latest - base) / (m["target"] - base)), 1)
+    @property
+    def per_action(self) -> list[ActionEvidence]:
+        return self.tally.actions if self.tally else []
 
 
 def evidence_view(
@@ -67,69 +257,41 @@ def evidence_view(
     plan = plan_info(session=session)
     if plan is None:
         return EvidencePage(plan=None, as_of=as_of)
-    actions = [a for a in queries.list_actions(session=session, plan_id=plan["id"], as_of=as_of) if not a["withdrawn"]]
-    every = [e for e in queries.list_evidence(session=session, plan_id=plan["id"]) if e["date"] <= as_of.isoformat()]
+    actions = queries.list_actions(session=session, plan_id=plan.id, as_of=as_of)
+    every = [e for e in queries.list_evidence(session=session, plan_id=plan.id) if e.date <= as_of]
+    t = tally(plan, actions, every)
     items = [
         e
         for e in every
-        if (not kinds or e["kind"] in kinds)
-        and (not pillars or set(pillars) & set(e["pillars"]))
-        and (not refs or e["ref"] in refs)
+        if (not kinds or e.kind in kinds)
+        and (not pillars or set(pillars) & set(e.pillars))
+        and (not refs or e.ref in refs)
     ]
-    received: dict[str, list[dict[str, Any]]] = {}
-    for e in every:
-        received.setdefault(e["ref"], []).append(e)
-    per_action = []
-    for a in actions:
-        got = received.get(a["ref"], [])
-        promised = a["expected_evidence"]
-        per_action.append(
-            {
-                "Ref": a["ref"],
-                "Promised": len(promised),
-                "Evidence promised": "; ".join(promised),
-                "Received": len(got),
-                "Kinds received": ", ".join(sorted({e["kind"] for e in got})),
-                "Latest": max((e["date"] for e in got), default="–"),
-                "Gap": "⚠ promised, none received" if promised and not got else "",
-            }
-        )
-    measures = []
-    for m in queries.list_measures(session=session, plan_id=plan["id"]):
-        values = [v for v in m["values"] if v["as_of"] <= as_of.isoformat()]
-        if not values:
-            continue
-        latest = values[-1]
-        measures.append(
-            {
-                **m,
-                "latest": latest["value"],
-                "as_of": latest["as_of"],
-                "progress": _progress(m, latest["value"]),
-                "history": values,
-            }
-        )
-    gaps = [r["Ref"] for r in per_action if r["Gap"]]
-    promised_total = sum(r["Promised"] for r in per_action)
-    summary = (
-        f"{plural(len(every), 'evidence item')} received against {promised_total} promised across "
-        f"{plural(len(actions), 'action')}; "
-        + (
-            f"{plural(len(gaps), 'action')} promised evidence but has none yet ({listing(gaps)})."
-            if gaps
-            else "every action that promised evidence has received some."
-        )
-    )
-    charts = [evidence_timeline(items, [a["ref"] for a in actions])]
+    measures = [
+        s
+        for m in queries.list_measures(session=session, plan_id=plan.id)
+        if (s := measure_status(m, as_of)) is not None
+    ]
+    short = t.short
+    summary = f"{t.headline}. {t.items_sentence}"
+    if short:
+        summary += " Short of what was promised: " + listing([f"{a.ref} ({a.against})" for a in short], limit=6) + "."
+    active_refs = [a.ref for a in actions if not a.withdrawn]
+    charts = [evidence_timeline(items, active_refs, plan_start=plan.start)]
     if measures:
         charts.append(measures_progress(measures))
     return EvidencePage(
         plan=plan,
         as_of=as_of,
         summary=summary,
-        per_action=per_action,
+        tally=t,
         items=items,
         measures=measures,
         charts=charts,
-        kinds=[k for k in EVIDENCE_KINDS if any(e["kind"] == k for e in every)],
+        kinds=[k for k in EVIDENCE_KINDS if any(e.kind == k for e in every)],
     )
+
+
+def evidence_dates(items: list[EvidenceRow]) -> str:
+    """'from 3 Oct 2019 to 15 Oct 2020' ('' for none)."""
+    return f"from {day(items[0].date)} to {day(items[-1].date)}" if items else ""

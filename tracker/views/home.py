@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from sqlmodel import Session
 
-from tracker.charts import Chart, plural
+from tracker.charts import Chart, listing, plural
 from tracker.charts.plan import status_counts
 from tracker.disclosure import round5
+from tracker.records import PlanInfo
 from tracker.summary import headline
-from tracker.views.pillars import RECENT_MONTHS, pillar_gaps
+from tracker.text import day
+from tracker.views.evidence import evidence_tally
+from tracker.views.pillars import RECENT_MONTHS, PillarGap, pillar_gaps
 
 
 @dataclass
@@ -34,11 +36,11 @@ class Figure:
 
 @dataclass
 class HomePage:
-    plan: dict[str, Any] | None
+    plan: PlanInfo | None
     as_of: date
     figures: list[Figure] = field(default_factory=list)
     by_status: Chart | None = None
-    gaps: list[str] = field(default_factory=list)
+    gaps: list[PillarGap] = field(default_factory=list)
 
 
 def home_view(*, session: Session, as_of: date | None = None) -> HomePage:
@@ -52,47 +54,49 @@ def home_view(*, session: Session, as_of: date | None = None) -> HomePage:
     """
     as_of = as_of or date.today()
     h = headline(session=session, today=as_of)
-    if h["plan"] is None:
+    if h.plan is None:
         return HomePage(plan=None, as_of=as_of)
-    st = h["by_status"]
+    st = h.by_status
     done, on_track = st["complete"], st["on track"]
     troubled = st["at risk"] + st["delayed"]
-    gap = h["time_elapsed_pct"] - h["work_complete_pct"]
+    gap = h.time_elapsed_pct - h.work_complete_pct
     pace = "ahead of" if gap < -5 else "behind" if gap > 5 else "in step with"
     gaps = pillar_gaps(session=session, as_of=as_of)
-    stale = [g.split(":")[0] for g in gaps]
-    wf = h["workforce"]
+    ev = evidence_tally(session=session, as_of=as_of)
+    assert ev is not None  # there is a plan
+    wf = h.workforce
     figures = [
         Figure(
             "Actions",
-            str(h["actions"]),
+            str(h.actions),
             f"{done} complete and {on_track} on track; {plural(troubled, 'action')} at risk or delayed.",
         ),
         Figure(
             "Work complete",
-            f"{h['work_complete_pct']}%",
-            f"Average percent complete, {pace} the {h['time_elapsed_pct']}% of the plan's time elapsed.",
+            f"{h.work_complete_pct}%",
+            f"Average percent complete, {pace} the {h.time_elapsed_pct}% of the plan's time elapsed.",
         ),
         Figure(
-            "Evidence received",
-            str(h["evidence_received"]),
-            f"Items received so far, against {h['evidence_promised']} promised in the plan's impact text.",
+            "Evidence in full",
+            f"{len(ev.complete)} of {len(ev.promising)}",
+            f"{ev.headline}"
+            + (f"; short: {listing([f'{a.ref} ({a.against})' for a in ev.short], limit=3)}" if ev.short else "")
+            + f". {plural(ev.items, 'item')} received in all"
+            + (f", {ev.before_plan} dated before the plan." if ev.before_plan else "."),
         ),
         Figure(
             "Pillars lacking evidence",
-            str(len(stale)),
-            (", ".join(stale) + f": nothing received in the last {RECENT_MONTHS} months or at all.")
-            if stale
+            str(len(gaps)),
+            "; ".join(g.text for g in gaps) + "."
+            if gaps
             else f"All four pillars have evidence from the last {RECENT_MONTHS} months.",
         ),
         Figure(
             "Technical staff",
-            f"{round5(wf['fte']):,} FTE" if wf else "–",
-            f"HR snapshot of {wf['as_of']:%d %B %Y}, rounded to the nearest 5."
+            f"{round5(wf.fte):,} FTE" if wf else "–",
+            f"HR snapshot of {day(wf.as_of)}, rounded to the nearest 5."
             if wf
             else "No HR workforce extract loaded yet.",
         ),
     ]
-    return HomePage(
-        plan=h["plan"], as_of=as_of, figures=figures, by_status=status_counts(st, total=h["actions"]), gaps=gaps
-    )
+    return HomePage(plan=h.plan, as_of=as_of, figures=figures, by_status=status_counts(st, total=h.actions), gaps=gaps)

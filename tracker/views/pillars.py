@@ -18,26 +18,76 @@ from sqlalchemy import Integer, case, func, select
 from sqlmodel import Session, col
 
 from tracker import queries
-from tracker.charts import Chart
+from tracker.charts import Chart, plural
 from tracker.charts.pillars import coverage, evidence_over_time
 from tracker.charts.plan import status_label
 from tracker.ingest.cells import add_months
 from tracker.models import PILLAR_NAMES, PILLARS, Action, Evidence
+from tracker.records import PlanInfo
 from tracker.summary import plan_info
+from tracker.text import day
 
 RECENT_MONTHS = 6
+
+
+@dataclass(frozen=True)
+class PillarGap:
+    """A pillar that lacks actions or recent evidence, and why, in words that are true of it."""
+
+    pillar: str  # V, R, C or S
+    reason: str
+    short: str  # the reason in a table cell's few words
+
+    @property
+    def name(self) -> str:
+        return PILLAR_NAMES[self.pillar]
+
+    @property
+    def text(self) -> str:
+        """'Sustainability: no evidence since 3 Oct 2019 (none in the last 6 months)'."""
+        return f"{self.name}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    """One action against the four pillars."""
+
+    ref: str
+    theme: str
+    pillars: list[str]
+    status_label: str
+    evidence_items: int
+    activity: str
+
+
+@dataclass(frozen=True)
+class PillarRow:
+    """One pillar: its actions and its evidence."""
+
+    pillar: str
+    actions: int
+    complete_or_on_track: int
+    evidence_items: int
+    recent: int  # items in the last RECENT_MONTHS months
+    latest: date | None
+    gap: PillarGap | None
+
+    @property
+    def name(self) -> str:
+        return f"{self.pillar} – {PILLAR_NAMES[self.pillar]}"
 
 
 @dataclass
 class PillarsPage:
     """Everything the Pillars page shows."""
 
-    plan: dict[str, Any] | None
+    plan: PlanInfo | None
     as_of: date
-    matrix: list[dict[str, Any]] = field(default_factory=list)
-    pillars: list[dict[str, Any]] = field(default_factory=list)
-    gaps: list[str] = field(default_factory=list)
+    matrix: list[MatrixRow] = field(default_factory=list)
+    pillars: list[PillarRow] = field(default_factory=list)
+    gaps: list[PillarGap] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
+    note: str = ""  # how the evidence counts add up (an item serving two pillars counts under each)
 
 
 def quarter(d: date) -> str:
@@ -68,53 +118,58 @@ def pillars_view(*, session: Session, as_of: date | None = None) -> PillarsPage:
     plan = plan_info(session=session)
     if plan is None:
         return PillarsPage(plan=None, as_of=as_of)
-    actions = [a for a in queries.list_actions(session=session, plan_id=plan["id"], as_of=as_of) if not a["withdrawn"]]
-    evidence = [e for e in queries.list_evidence(session=session, plan_id=plan["id"]) if e["date"] <= as_of.isoformat()]
+    actions = [a for a in queries.list_actions(session=session, plan_id=plan.id, as_of=as_of) if not a.withdrawn]
+    evidence = [e for e in queries.list_evidence(session=session, plan_id=plan.id) if e.date <= as_of]
     per_action: dict[str, int] = {}
     for e in evidence:
-        per_action[e["ref"]] = per_action.get(e["ref"], 0) + 1
+        per_action[e.ref] = per_action.get(e.ref, 0) + 1
     matrix = [
-        {
-            "Ref": a["ref"],
-            "Theme": a["theme"],
-            **{p: "✓" if p in a["pillars"] else "" for p in PILLARS},
-            "Status": status_label(a["status"]),
-            "Evidence items": per_action.get(a["ref"], 0),
-            "Activity": a["activity"],
-        }
+        MatrixRow(a.ref, a.theme, a.pillars, status_label(a.status), per_action.get(a.ref, 0), a.activity)
         for a in actions
     ]
     recent_from = add_months(as_of, -RECENT_MONTHS)
     by_status: dict[str, dict[str, int]] = {p: {} for p in PILLARS}
     for a in actions:
-        for p in a["pillars"]:
-            by_status[p][a["status"]] = by_status[p].get(a["status"], 0) + 1
-    start = min([plan["start"]] + [date.fromisoformat(e["date"]) for e in evidence])
-    quarters = quarters_between(start, min(as_of, max(plan["end"], as_of)))
+        for p in a.pillars:
+            by_status[p][a.status] = by_status[p].get(a.status, 0) + 1
+    start = min([plan.start] + [e.date for e in evidence])
+    quarters = quarters_between(start, min(as_of, max(plan.end, as_of)))
     per_quarter: dict[str, dict[str, int]] = {p: {} for p in PILLARS}
     rows, gaps = [], []
     for p in PILLARS:
-        items = [e for e in evidence if p in e["pillars"]]
+        items = [e for e in evidence if p in e.pillars]
         for e in items:
-            q = quarter(date.fromisoformat(e["date"]))
+            q = quarter(e.date)
             per_quarter[p][q] = per_quarter[p].get(q, 0) + 1
-        recent = [e for e in items if e["date"] > recent_from.isoformat()]
+        recent = [e for e in items if e.date > recent_from]
         n_actions = sum(by_status[p].values())
-        last = max((e["date"] for e in items), default=None)
-        gap = _gap(n_actions, len(items), len(recent), last)
+        last = max((e.date for e in items), default=None)
+        gap = _gap(p, n_actions, len(items), len(recent), last)
         if gap:
-            gaps.append(f"{PILLAR_NAMES[p]}: {gap}")
+            gaps.append(gap)
         rows.append(
-            {
-                "Pillar": f"{p} – {PILLAR_NAMES[p]}",
-                "Actions": n_actions,
-                "Complete or on track": by_status[p].get("complete", 0) + by_status[p].get("on track", 0),
-                "Evidence items": len(items),
-                f"In the last {RECENT_MONTHS} months": len(recent),
-                "Latest evidence": last or "–",
-                "Gap": f"⚠ {gap}" if gap else "",
-            }
+            PillarRow(
+                pillar=p,
+                actions=n_actions,
+                complete_or_on_track=by_status[p].get("complete", 0) + by_status[p].get("on track", 0),
+                evidence_items=len(items),
+                recent=len(recent),
+                latest=last,
+                gap=gap,
+            )
         )
+    multi = sum(len(e.pillars) > 1 for e in evidence)
+    counted = sum(r.evidence_items for r in rows)
+    note = (
+        f"{plural(len(evidence), 'evidence item')} in all"
+        + (
+            f"; {multi} {'serves' if multi == 1 else 'serve'} two or more pillars and "
+            f"{'counts' if multi == 1 else 'count'} under each, so the pillars' counts add up to {counted}"
+            if multi
+            else ""
+        )
+        + ". An action serving two pillars counts under both."
+    )
     return PillarsPage(
         plan=plan,
         as_of=as_of,
@@ -122,22 +177,27 @@ def pillars_view(*, session: Session, as_of: date | None = None) -> PillarsPage:
         pillars=rows,
         gaps=gaps,
         charts=[coverage(by_status), evidence_over_time(per_quarter, quarters)] if actions else [],
+        note=note,
     )
 
 
-def _gap(n_actions: int, n_items: int, n_recent: int, last: str | None) -> str:
-    """Why a pillar is a gap ('' when it is not): no action serves it, nothing has evidenced it yet, or nothing
-    has in the last RECENT_MONTHS months (`last`: the newest item's ISO date)."""
+def _gap(p: str, n_actions: int, n_items: int, n_recent: int, last: date | None) -> PillarGap | None:
+    """Why pillar `p` is a gap (None when it is not): no action serves it, nothing has evidenced it yet, or
+    nothing has in the last RECENT_MONTHS months (`last`: the newest item's date)."""
     if not n_actions:
-        return "no actions serve this pillar"
+        return PillarGap(p, "no actions serve this pillar", "no actions")
     if not n_items:
-        return "no evidence received yet"
+        return PillarGap(p, "no evidence received yet", "no evidence yet")
     if not n_recent:
-        return f"no evidence in the last {RECENT_MONTHS} months (last {date.fromisoformat(last or ''):%d %b %Y})"
-    return ""
+        return PillarGap(
+            p,
+            f"no evidence since {day(last)} (none in the last {RECENT_MONTHS} months)",
+            f"none in {RECENT_MONTHS} months",
+        )
+    return None
 
 
-def pillar_gaps(*, session: Session, as_of: date | None = None) -> list[str]:
+def pillar_gaps(*, session: Session, as_of: date | None = None) -> list[PillarGap]:
     """`pillars_view(...).gaps` from two aggregate queries, without reading every evidence item: the Home page
     needs only the gaps, and reading the whole evidence list was most of its cold time on a large institution.
 
@@ -159,10 +219,9 @@ def pillar_gaps(*, session: Session, as_of: date | None = None) -> list[str]:
 
     n_actions = session.exec(  # type: ignore[call-overload]
         select(*[func.coalesce(func.sum(case((has(col(Action.pillars), p), 1), else_=0)), 0) for p in PILLARS]).where(
-            col(Action.plan_id) == plan["id"], col(Action.withdrawn).is_(False)
+            col(Action.plan_id) == plan.id, col(Action.withdrawn).is_(False)
         )
     ).one()
-    superseded = select(col(Evidence.supersedes_id)).where(col(Evidence.supersedes_id).is_not(None))
     per_pillar = []
     for p in PILLARS:
         hit = has(col(Evidence.pillars), p)
@@ -175,16 +234,17 @@ def pillar_gaps(*, session: Session, as_of: date | None = None) -> list[str]:
         select(*per_pillar)
         .join(Action, col(Action.id) == col(Evidence.action_id))
         .where(
-            col(Action.plan_id) == plan["id"],
+            col(Action.plan_id) == plan.id,
             col(Evidence.date) <= as_of,
-            col(Evidence.id).not_in(superseded),
+            queries.current_evidence(),
         )
     ).one()
     gaps = []
     for i, p in enumerate(PILLARS):
         n_items, n_recent, last = ev[3 * i], ev[3 * i + 1], ev[3 * i + 2]
-        last_iso = last.isoformat() if isinstance(last, date) else (str(last)[:10] if last else None)
-        gap = _gap(int(n_actions[i] or 0), int(n_items or 0), int(n_recent or 0), last_iso)
+        # SQLite gives MAX(date) back as text.
+        last_day = last if isinstance(last, date) else (date.fromisoformat(str(last)[:10]) if last else None)
+        gap = _gap(p, int(n_actions[i] or 0), int(n_items or 0), int(n_recent or 0), last_day)
         if gap:
-            gaps.append(f"{PILLAR_NAMES[p]}: {gap}")
+            gaps.append(gap)
     return gaps

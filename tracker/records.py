@@ -1,0 +1,148 @@
+"""Typed rows that cross layers: what `tracker.queries` and `tracker.summary` return to the views, the CLI and the
+board pack. Dates are `date` objects (formatted once, by `tracker.text.day`), lists are lists, codes are the
+models' own words.
+
+Example:
+    >>> from datetime import date
+    >>> p = PlanInfo(id=1, institution="UCL", title="Plan", start=date(2018, 11, 1), end=date(2020, 10, 31), months=24)
+    >>> p.period
+    '24-month plan, November 2018 – October 2020'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import date
+from typing import Any
+
+
+def as_row(obj: Any) -> dict[str, Any]:
+    """A record's fields as a dict for the command line's JSON, CSV and tables: dates as ISO text (what a script
+    reading the output expects), nested records as dicts too.
+
+    Example:
+        >>> as_row(MeasurePoint(as_of=date(2020, 1, 1), value=3.0))
+        {'as_of': '2020-01-01', 'value': 3.0}
+    """
+    out: dict[str, Any] = {}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if isinstance(value, list) and value and hasattr(value[0], "__dataclass_fields__"):
+            value = [as_row(v) for v in value]
+        elif isinstance(value, date):
+            value = value.isoformat()
+        out[f.name] = value
+    return out
+
+
+@dataclass(frozen=True)
+class PlanInfo:
+    """The current plan: who published it and its window."""
+
+    id: int
+    institution: str
+    title: str
+    start: date
+    end: date
+    months: int
+
+    @property
+    def period(self) -> str:
+        """'24-month plan, November 2018 – October 2020'."""
+        return f"{self.months}-month plan, {self.start:%B %Y} – {self.end:%B %Y}"
+
+    @property
+    def heading(self) -> str:
+        """The title, with the institution in front unless the title names it already."""
+        if self.institution and self.institution.lower() not in self.title.lower():
+            return f"{self.institution}: {self.title}"
+        return self.title
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    """One action of the plan with its latest status and percent (as they stood on a given date)."""
+
+    ref: str
+    theme: str
+    purpose: str
+    activity: str
+    impact: str
+    expected_evidence: list[str]
+    owners: list[str]
+    pillars: list[str]
+    start: date | None
+    due: date | None
+    status: str
+    percent_complete: int
+    last_update: date | None
+    latest_note: str
+    withdrawn: bool
+
+
+@dataclass(frozen=True)
+class UpdateRow:
+    """One progress update as loaded."""
+
+    ref: str
+    as_of: date
+    status: str
+    percent_complete: int | None
+    note: str
+    reported_by: str
+    upload_id: int | None
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    """One evidence item; `supersedes_id` names the item it corrects."""
+
+    id: int
+    ref: str
+    date: date
+    description: str
+    kind: str
+    link: str
+    pillars: list[str]
+    added_by: str
+    supersedes_id: int | None
+    upload_id: int | None
+
+
+@dataclass(frozen=True)
+class MeasurePoint:
+    as_of: date
+    value: float
+
+
+@dataclass(frozen=True)
+class MeasureRow:
+    """One measure of an action with its dated values, oldest first."""
+
+    ref: str
+    name: str
+    unit: str
+    baseline: float | None
+    target: float | None
+    values: list[MeasurePoint] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WorkforceSnapshot:
+    """The newest HR snapshot's totals (exact: callers round for display)."""
+
+    as_of: date
+    fte: float
+    headcount: int
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The plan's headline figures as they stood on a date."""
+
+    plan: PlanInfo | None
+    actions: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    time_elapsed_pct: int = 0
+    work_complete_pct: int = 0
+    workforce: WorkforceSnapshot | None = None

@@ -4,7 +4,8 @@ pack use.
 
 Example:
     >>> from tracker.db import open_engine
-    >>> from sqlmodel import Session
+    >>> from sqlalchemy import case, func, select
+from sqlmodel import Session, col
     >>> with Session(open_engine("sqlite://")) as s:
     ...     evidence_view(session=s).plan is None
     True
@@ -15,13 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import Session
+from sqlalchemy import case, func, select
+from sqlmodel import Session, col
 
 from tracker import queries
 from tracker.charts import Chart, listing, plural
 from tracker.charts.evidence import evidence_timeline, measures_progress
-from tracker.models import EVIDENCE_KINDS
-from tracker.records import ActionRow, EvidenceRow, MeasurePoint, MeasureRow, PlanInfo
+from tracker.models import EVIDENCE_KINDS, Action, Evidence
+from tracker.records import EvidenceRow, MeasurePoint, MeasureRow, PlanInfo
 from tracker.summary import plan_info
 from tracker.text import day
 
@@ -104,51 +106,10 @@ class EvidenceTally:
         return text + "."
 
 
-def tally(plan: PlanInfo, actions: list[ActionRow], items: list[EvidenceRow]) -> EvidenceTally:
-    """Received against promised per action (withdrawn actions left out), from the plan's current evidence
-    items (`items`: already limited to the date wanted).
-
-    Example:
-        >>> p = PlanInfo(1, "UCL", "Plan", date(2020, 1, 1), date(2021, 12, 31), 24)
-        >>> a = ActionRow("D3", "", "", "Apprentices", "", ["Numbers", "Survey"], [], [], None, None, "on track",
-        ...               50, None, "", False)
-        >>> e = EvidenceRow(1, "D3", date(2019, 10, 1), "Launch", "event", "", ["C"], "", None, None)
-        >>> t = tally(p, [a], [e])
-        >>> t.actions[0].against, t.actions[0].gap, t.actions[0].before_plan
-        ('0 of 2', '⚠ 2 missing', 1)
-        >>> t.headline
-        '0 of 1 action has all the evidence it promised'
-    """
-    by_ref: dict[str, list[EvidenceRow]] = {}
-    for e in items:
-        by_ref.setdefault(e.ref, []).append(e)
-    rows = []
-    for a in actions:
-        if a.withdrawn:
-            continue
-        got = by_ref.get(a.ref, [])
-        rows.append(
-            ActionEvidence(
-                ref=a.ref,
-                activity=a.activity,
-                promised=list(a.expected_evidence),
-                received=sum(e.date >= plan.start for e in got),
-                before_plan=sum(e.date < plan.start for e in got),
-                kinds=sorted({e.kind for e in got}),
-                latest=max((e.date for e in got), default=None),
-            )
-        )
-    return EvidenceTally(
-        actions=rows,
-        items=len(items),
-        in_plan=sum(e.date >= plan.start for e in items),
-        before_plan=sum(e.date < plan.start for e in items),
-        multi_pillar=sum(len(e.pillars) > 1 for e in items),
-    )
-
-
 def evidence_tally(*, session: Session, as_of: date | None = None) -> EvidenceTally | None:
-    """The current plan's evidence as it stood on `as_of` (default today); None when no plan is loaded.
+    """The current plan's evidence as it stood on `as_of` (default today), per action (withdrawn actions left
+    out): received against promised, items dated before the plan counted apart. None when no plan is loaded.
+    Counted in the database (Home and the board pack need only these figures, not every item).
 
     Example:
         >>> from tracker.db import open_engine
@@ -160,9 +121,50 @@ def evidence_tally(*, session: Session, as_of: date | None = None) -> EvidenceTa
     plan = plan_info(session=session)
     if plan is None:
         return None
-    actions = queries.list_actions(session=session, plan_id=plan.id, as_of=as_of)
-    items = [e for e in queries.list_evidence(session=session, plan_id=plan.id) if e.date <= as_of]
-    return tally(plan, actions, items)
+    before = col(Evidence.date) < plan.start
+    per_kind = session.exec(  # type: ignore[call-overload]
+        select(
+            col(Evidence.action_id),
+            col(Evidence.kind),
+            func.sum(case((before, 0), else_=1)),
+            func.sum(case((before, 1), else_=0)),
+            func.max(col(Evidence.date)),
+            # An item's pillars are stored as letters ("VC"): two or more letters, two or more pillars.
+            func.sum(case((func.length(col(Evidence.pillars)) > 1, 1), else_=0)),
+        )
+        .join(Action, col(Action.id) == col(Evidence.action_id))
+        .where(col(Action.plan_id) == plan.id, col(Evidence.date) <= as_of, queries.current_evidence())
+        .group_by(col(Evidence.action_id), col(Evidence.kind))
+    ).all()
+    got: dict[int, list[tuple[str, int, int, date | None]]] = {}
+    multi = 0
+    for action_id, kind, in_plan, early, latest, n_multi in per_kind:
+        # SQLite gives MAX(date) back as text.
+        last = latest if isinstance(latest, date) or latest is None else date.fromisoformat(str(latest)[:10])
+        got.setdefault(action_id, []).append((kind, int(in_plan or 0), int(early or 0), last))
+        multi += int(n_multi or 0)
+    actions = session.exec(  # type: ignore[call-overload]
+        select(col(Action.id), col(Action.ref), col(Action.activity), col(Action.expected_evidence))
+        .where(col(Action.plan_id) == plan.id, col(Action.withdrawn).is_(False))
+        .order_by(col(Action.position), col(Action.id))
+    ).all()
+    rows = []
+    for action_id, ref, activity, promised in actions:
+        kinds = got.get(action_id, [])
+        rows.append(
+            ActionEvidence(
+                ref=ref,
+                activity=activity,
+                promised=list(promised or []),
+                received=sum(k[1] for k in kinds),
+                before_plan=sum(k[2] for k in kinds),
+                kinds=sorted(k[0] for k in kinds),
+                latest=max((k[3] for k in kinds if k[3] is not None), default=None),
+            )
+        )
+    everything = [k for ks in got.values() for k in ks]
+    in_plan, early = sum(k[1] for k in everything), sum(k[2] for k in everything)
+    return EvidenceTally(actions=rows, items=in_plan + early, in_plan=in_plan, before_plan=early, multi_pillar=multi)
 
 
 @dataclass(frozen=True)
@@ -259,7 +261,8 @@ def evidence_view(
         return EvidencePage(plan=None, as_of=as_of)
     actions = queries.list_actions(session=session, plan_id=plan.id, as_of=as_of)
     every = [e for e in queries.list_evidence(session=session, plan_id=plan.id) if e.date <= as_of]
-    t = tally(plan, actions, every)
+    t = evidence_tally(session=session, as_of=as_of)
+    assert t is not None  # there is a plan
     items = [
         e
         for e in every

@@ -16,7 +16,7 @@ from tracker.auth import Actor, SignInError, actor_for, session_version, sign_in
 from tracker.charts import Chart
 from tracker.config import get_settings
 from tracker.db import new_session, open_engine
-from tracker.text import literal
+from tracker.text import DAY_FORMAT_JS, literal
 
 
 def ensure_app_navigation() -> None:
@@ -322,7 +322,12 @@ def show_chart(chart: Chart, *, key: str) -> None:
     st.plotly_chart(chart.figure, key=key, theme=None, config={"displaylogo": False})
     st.caption(literal(chart.summary))
     with st.expander("Data table"):
-        st.dataframe(chart.data, hide_index=True, width="stretch")
+        # Dates as the rest of the app writes them ("5 Oct 2020"), not as ISO text.
+        first = chart.data[0] if chart.data else {}
+        dates = {
+            k: st.column_config.DateColumn(k, format=DAY_FORMAT_JS) for k, v in first.items() if isinstance(v, date)
+        }
+        st.dataframe(chart.data, hide_index=True, width="stretch", column_config=dates)
 
 
 def empty_state(message: str) -> None:

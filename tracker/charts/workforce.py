@@ -270,7 +270,7 @@ def _snapshot_axis(fig: go.Figure, points: list[TrendPoint]) -> None:
 def _trend_data(points: list[TrendPoint]) -> list[dict[str, Any]]:
     return [
         {
-            "Snapshot": p.as_of.isoformat(),
+            "Snapshot": p.as_of,
             "Series": p.series,
             "FTE": p.fte,
             "Headcount": p.headcount,

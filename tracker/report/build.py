@@ -36,12 +36,15 @@ from tracker.config import get_settings
 from tracker.models import BoardPack, utcnow
 from tracker.report.content import PackChart, PackContent, Previous, gather
 from tracker.summary import plan_info
-from tracker.views.changes import day
+from tracker.text import day
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STYLESHEET = HERE / "pack.css"
 PDF_VARIANT = "pdf/ua-1"
+# A table of at most this many rows is kept on one page (with what it explains); a longer one may continue on the
+# next page under its repeated header.
+KEEP_ROWS = 15
 
 Progress = Callable[[str, float], None]
 
@@ -64,16 +67,6 @@ class PackResult:
     filename: str
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
-
-
-def long_day(d: date) -> str:
-    """'31 October 2020'.
-
-    Example:
-        >>> long_day(date(2020, 10, 1))
-        '1 October 2020'
-    """
-    return f"{d.day} {d:%B %Y}"
 
 
 def pack_filename(period_start: date, period_end: date, pack_id: int | None = None) -> str:
@@ -110,12 +103,12 @@ def default_period(*, session: Session, today: date | None = None) -> tuple[date
     """
     today = today or date.today()
     plan = plan_info(session=session)
-    end = min(today, plan["end"]) if plan else today
+    end = min(today, plan.end) if plan else today
     previous = _latest_pack_on_or_before(session, end)
     if previous is not None:
         start = previous.period_end
     elif plan is not None:
-        start = min(plan["start"], end)
+        start = min(plan.start, end)
     else:
         start = end
     return start, end
@@ -139,14 +132,20 @@ def _aware(ts: datetime) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
-def _london(ts: datetime) -> str:
+def built_text(ts: datetime) -> str:
+    """When a pack was built, in London time, dated as everywhere else ('7 Dec 2026 at 10:19 GMT').
+
+    Example:
+        >>> built_text(datetime(2020, 10, 5, 13, 30, tzinfo=UTC))
+        '5 Oct 2020 at 14:30 BST'
+    """
     try:
         from zoneinfo import ZoneInfo
 
         local = ts.astimezone(ZoneInfo("Europe/London"))
-        return f"{local.day} {local:%B %Y at %H:%M %Z}"
+        return f"{day(local)} at {local:%H:%M %Z}"
     except Exception:  # no time-zone data on the machine: UTC says the same
-        return f"{ts.day} {ts:%B %Y at %H:%M} UTC"
+        return f"{day(ts)} at {ts:%H:%M} UTC"
 
 
 CHART_SCHEME = "tracker-chart:"
@@ -284,20 +283,20 @@ def _import_weasyprint() -> None:
 def render_html(content: PackContent, *, author: str, author_full: str) -> str:
     """The pack as HTML (Jinja2, autoescaped), ready for WeasyPrint."""
     c = content
-    period = f"{long_day(c.period_start)} to {long_day(c.period_end)}"
+    period = f"{day(c.period_start)} to {day(c.period_end)}"
     if c.previous is not None:
         compared = (
-            f"Compared with the previous pack (“{c.previous.title}”, built {day(c.previous.built_at.date())}): "
-            f"what changed after {long_day(c.previous.period_end)} up to and including {long_day(c.period_end)}."
+            f"Compared with the previous pack (“{c.previous.title}”, built {day(c.previous.built_at)}): "
+            f"what changed after {day(c.previous.period_end)} up to and including {day(c.period_end)}."
         )
-        changes_text = f"since the previous pack, {long_day(c.previous.period_end)} to {long_day(c.period_end)}"
+        changes_text = f"since the previous pack, {day(c.previous.period_end)} to {day(c.period_end)}"
     else:
         start = c.changes_from or c.period_start
         compared = (
-            f"This is the first pack kept for this period: what changed after {long_day(start)} up to and "
-            f"including {long_day(c.period_end)}."
+            f"This is the first pack kept for this period: what changed after {day(start)} up to and "
+            f"including {day(c.period_end)}."
         )
-        changes_text = f"{long_day(start)} to {long_day(c.period_end)} (no earlier pack)"
+        changes_text = f"{day(start)} to {day(c.period_end)} (no earlier pack)"
     running = " · ".join(x for x in (c.institution, "Board pack", f"{day(c.period_start)} – {day(c.period_end)}") if x)
     return str(
         _template().render(
@@ -306,15 +305,52 @@ def render_html(content: PackContent, *, author: str, author_full: str) -> str:
             author_full=author_full,
             subject=f"Technician Commitment board pack for {period}",
             built_iso=c.built_at.isoformat(timespec="seconds"),
-            built_text=_london(c.built_at),
+            built_text=built_text(c.built_at),
             period_text=period,
             changes_text=changes_text,
             compared_text=compared,
             running_title=running,
             chromium_hint="Charts need Chromium: apt-get install chromium",
-            long=long_day,
+            day=day,
+            keep_rows=KEEP_ROWS,
         )
     )
+
+
+def header_scopes(_document: Any, pdf: Any) -> None:
+    """Give each table header cell in the PDF's structure tree its /Scope: /Column for a header cell in a table's
+    head, /Row for one in its body (the template writes `scope="col"` in `<thead>` and `scope="row"` in
+    `<tbody>`, and nowhere else, so the two say the same).
+
+    WeasyPrint 70 links data cells to their headers (/Headers and /ID) but writes no /Scope on the header cells,
+    where PDF/UA checkers look for it (pdfua's rule UA-15-003). Passed to WeasyPrint's `write_pdf` as its
+    `finisher`, which is handed the pydyf PDF just before it is written.
+
+    Example:
+        >>> import pydyf
+        >>> pdf = pydyf.PDF()
+        >>> head = pydyf.Dictionary({"Type": "/StructElem", "S": "/THead"}); pdf.add_object(head)
+        >>> row = pydyf.Dictionary({"Type": "/StructElem", "S": "/TR", "P": head.reference}); pdf.add_object(row)
+        >>> th = pydyf.Dictionary({"Type": "/StructElem", "S": "/TH", "P": row.reference, "A": pydyf.Dictionary()})
+        >>> pdf.add_object(th)
+        >>> header_scopes(None, pdf)
+        >>> th["A"]["Scope"]
+        '/Column'
+    """
+    import pydyf
+
+    def parent(element: Any) -> Any:
+        ref = element.get("P")
+        return pdf.objects[int(ref.split()[0])] if isinstance(ref, bytes) else None
+
+    for obj in pdf.objects:
+        if not isinstance(obj, dict) or obj.get("Type") != "/StructElem" or obj.get("S") != "/TH":
+            continue
+        tr = parent(obj)
+        group = parent(tr) if tr is not None else None
+        in_head = group is not None and group.get("S") == "/THead"
+        attributes = obj.setdefault("A", pydyf.Dictionary({"O": "/Table"}))
+        attributes["Scope"] = "/Column" if in_head else "/Row"
 
 
 @contextlib.contextmanager
@@ -367,7 +403,7 @@ def render_pdf(
             before_paint(document)
         if progress is not None:
             progress(f"Writing the PDF ({len(document.pages)} pages)", 0.8)
-        pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
+        pdf = document.write_pdf(pdf_variant=PDF_VARIANT, finisher=header_scopes)
     assert pdf is not None
     return bytes(pdf), len(document.pages)
 
@@ -430,7 +466,7 @@ def build_pack(
     built_at = utcnow()
     author = actor.name or actor.email
     author_full = f"{actor.name} ({actor.email})" if actor.name else actor.email
-    who = plan["institution"] if plan and plan["institution"] else ""
+    who = plan.institution if plan and plan.institution else ""
     title = f"Board pack{': ' + who if who else ''}, {day(start)} to {day(end)}"
 
     report("Gathering the figures", 0.08)

@@ -1,4 +1,5 @@
-"""What the board pack says: page-ready data from `tracker.views`, arranged into the pack's sections.
+"""What the board pack says: page-ready data from `tracker.views`, arranged into the pack's sections, with the
+verdict (`Verdict`) that opens it.
 
 Nothing here is computed afresh: figures, statuses, evidence, measures and workforce tables come from the
 views the dashboard pages use (so the pack and the app always agree), with staff figures HESA-rounded there
@@ -20,15 +21,18 @@ from typing import Any
 
 from sqlmodel import Session
 
-from tracker.charts import STATUS_STYLE, Chart
+from tracker.charts import STATUS_STYLE, Chart, listing, plural
 from tracker.charts.evidence import measures_progress
 from tracker.charts.plan import status_label, timeline
 from tracker.disclosure import MAX_AVERAGE_SUPPRESSED, MIN_PERCENT_POPULATION, SUPPRESSED
-from tracker.views.changes import ChangesPage, changes_view, day
-from tracker.views.evidence import evidence_view
-from tracker.views.home import home_view
-from tracker.views.pillars import pillars_view
-from tracker.views.plan import plan_view
+from tracker.records import PlanInfo
+from tracker.summary import headline
+from tracker.text import day
+from tracker.views.changes import ChangesPage, changes_view
+from tracker.views.evidence import EvidenceTally, evidence_tally, evidence_view
+from tracker.views.home import Figure, home_view
+from tracker.views.pillars import RECENT_MONTHS, pillars_view
+from tracker.views.plan import ScheduledAction, plan_view
 from tracker.views.workforce import workforce_view
 
 # A chart never runs past a page: charts with a row per action or measure are drawn in parts of at most
@@ -39,10 +43,23 @@ ROW_PX = 22
 # Past this many actions the pack is set compactly: long texts are shortened (the app holds them whole) and
 # the per-action evidence chart, which would run to many pages, is left out.
 COMPACT_OVER = 40
+# A large plan's timeline shows at most this many of the actions needing attention, and its measures chart this
+# many of the measures furthest from target: one chart of about two thirds of a page each, so what follows shares
+# its page instead of a chart standing alone.
+COMPACT_CHART_ROWS = 24
 # Listings that can run to thousands of rows (evidence items, chart data in the no-browser fallback) stop here.
 MAX_LISTED = 80
 TROUBLED = ("at risk", "delayed")
+# The verdict page lists at most this many of the actions at risk or delayed (delayed first), each note cut to
+# VERDICT_NOTE characters, so the verdict stays on its one page; section 4 lists every action in full.
+VERDICT_ROWS = 5
+VERDICT_NOTE = 120
+# How the verdict counts the actions: done first, then the rest as a reader weighs them.
+VERDICT_ORDER = ("complete", "on track", "at risk", "delayed", "not started", "suspended")
+# Work complete within this many points of the plan's time elapsed is "in step" (the Home page's rule).
+PACE_POINTS = 5
 
+# The numbered sections, after the verdict (page 1) and the contents (page 2).
 SECTIONS = (
     ("headline", "Headline figures"),
     ("status", "Status by theme and pillar"),
@@ -52,7 +69,6 @@ SECTIONS = (
     ("evidence", "Evidence received against what was promised"),
     ("measures", "Measures against targets"),
     ("workforce", "Workforce and gender"),
-    ("rounding", "About the staff figures"),
 )
 
 ROUNDING_NOTE = (
@@ -261,13 +277,102 @@ class Previous:
     built_by: str
 
 
+@dataclass(frozen=True)
+class AttentionRow:
+    """An action at risk or delayed, as the verdict page lists it: what, who, where it stands, the latest word."""
+
+    ref: str
+    what: str
+    owners: str
+    status: str  # symbol and word
+    percent: str
+    overdue: bool
+    note: str
+    note_date: str  # '13 Oct 2020', or 'no update yet'
+
+
+@dataclass
+class Verdict:
+    """The pack's first page: where the plan stands, who must act, what moved, and which pillars lack evidence.
+
+    Example:
+        >>> v = Verdict(status_line=status_line(62, 75), pace=pace(62, 75))
+        >>> v.status_line
+        "Work is 62% complete with 75% of the plan's time gone: behind."
+    """
+
+    status_line: str
+    pace: str  # 'behind', 'ahead' or 'in step'
+    actions_line: str = ""  # '6 actions: 3 ✔ complete, 2 ● on track and 1 ✕ delayed; none overdue.'
+    evidence_line: str = ""  # from the one evidence tally
+    measures_line: str = ""  # how many measures have met their targets
+    attention: list[AttentionRow] = field(default_factory=list)
+    attention_total: int = 0
+    attention_more: str = ""  # '… and 51 more at risk or delayed, listed first in section 4 …' ('' when all are)
+    changes_window: str = ""  # which days "what changed" covers
+    changes: list[str] = field(default_factory=list)  # one sentence per kind of change
+    gaps: list[str] = field(default_factory=list)  # PillarGap.text, one per pillar lacking evidence
+
+
+@dataclass(frozen=True)
+class EvidenceCounts:
+    """Every evidence figure the pack prints, from the one tally (`tracker.views.evidence.evidence_tally`): the
+    tally at the period's end, and items received in a window as the tally at its end less the tally at its start
+    (so "received in the period" and "new since the last pack" count the very items the tally counts).
+
+    Example:
+        >>> EvidenceCounts(to_date=None, in_period=10, since_last=10, pillar_entries=20).in_period
+        10
+    """
+
+    to_date: EvidenceTally | None
+    in_period: int  # dated after the period's start, on or before its end
+    since_last: int  # dated after the previous pack's end (or the period's start), on or before the period's end
+    pillar_entries: int  # items counted once under each pillar they serve: the pillar table's column adds up to this
+
+    @property
+    def pillar_note(self) -> str:
+        """Why the pillar table's evidence column adds up to more than the items received ('' when it does not)."""
+        t = self.to_date
+        if t is None or not t.multi_pillar:
+            return ""
+        serve = "serves" if t.multi_pillar == 1 else "serve"
+        count = "counts" if t.multi_pillar == 1 else "count"
+        return (
+            f"Of the {plural(t.items, 'evidence item')} received, {t.multi_pillar:,} {serve} two or more pillars and "
+            f"{count} under each, so the pillars' evidence items add up to {self.pillar_entries:,}."
+        )
+
+
+def pace(work_pct: int, time_pct: int) -> str:
+    """Work complete against the share of the plan's time gone: 'behind', 'ahead' or 'in step' (within
+    PACE_POINTS points, as the Home page judges it).
+
+    Example:
+        >>> pace(62, 75), pace(80, 70), pace(50, 52)
+        ('behind', 'ahead', 'in step')
+    """
+    gap = time_pct - work_pct
+    return "behind" if gap > PACE_POINTS else "ahead" if gap < -PACE_POINTS else "in step"
+
+
+def status_line(work_pct: int, time_pct: int) -> str:
+    """The plan's status in one line.
+
+    Example:
+        >>> status_line(100, 100)
+        "Work is 100% complete with 100% of the plan's time gone: in step."
+    """
+    return f"Work is {work_pct}% complete with {time_pct}% of the plan's time gone: {pace(work_pct, time_pct)}."
+
+
 @dataclass
 class PackContent:
     """Everything the template prints, section by section."""
 
     title: str
     institution: str
-    plan: dict[str, Any] | None
+    plan: PlanInfo | None
     period_start: date
     period_end: date
     built_at: datetime
@@ -279,8 +384,13 @@ class PackContent:
     sections: tuple[tuple[str, str], ...] = SECTIONS
     rounding_note: str = ROUNDING_NOTE
     status_key: list[tuple[str, str]] = field(default_factory=list)
+    # the first page
+    verdict: Verdict | None = None
+    # where the rounding note is printed in full: the section where HESA-rounded staff figures first appear
+    # ("headline", "changes" or "workforce"; "" when the pack holds none)
+    rounding_at: str = ""
     # headline
-    figures: list[dict[str, str]] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
     in_brief: str = ""
     gaps: list[str] = field(default_factory=list)
     # status by theme and pillar
@@ -302,13 +412,15 @@ class PackContent:
     # evidence and measures
     evidence_chart_note: str = ""
     evidence_summary: str = ""
-    evidence_in_period: int = 0
+    evidence: EvidenceCounts | None = None
     evidence_table: Table | None = None
+    evidence_table_note: str = ""
     measures_table: Table | None = None
+    measures_line: str = ""  # for the verdict: how many measures have met their targets
     # workforce
     snapshot: date | None = None
     snapshot_note: str = ""
-    workforce_figures: list[dict[str, str]] = field(default_factory=list)
+    workforce_figures: list[Figure] = field(default_factory=list)
     fte_table: Table | None = None
     gender_table: Table | None = None
     flags_table: Table | None = None
@@ -341,7 +453,7 @@ def gather(
     built_at: datetime,
     built_by: str,
     confidentiality: str,
-    plan: dict[str, Any] | None,
+    plan: PlanInfo | None,
 ) -> PackContent:
     """The pack's content for the period, the state of things as they stood on `period_end`, and what changed
     after `changes_from` up to `period_end`.
@@ -358,7 +470,7 @@ def gather(
     """
     c = PackContent(
         title=title,
-        institution=(plan or {}).get("institution", "") or "",
+        institution=plan.institution if plan else "",
         plan=plan,
         period_start=period_start,
         period_end=period_end,
@@ -371,20 +483,33 @@ def gather(
     )
     as_of = period_end
     c.charts = {key: [] for key, _ in SECTIONS}
+    actions: list[ScheduledAction] = []
+    h = headline(session=session, today=as_of)
     if plan is None:
         c.in_brief = "No action plan is loaded yet, so there is no progress to report."
     else:
-        _plan_sections(session, c, as_of)
+        actions = _plan_sections(session, c, as_of)
     _changes(session, c, changes_from, period_end)
+    if plan is not None:
+        c.verdict = _verdict(c, actions, h.work_complete_pct, h.time_elapsed_pct)
     _workforce(session, c, as_of)
+    # The rounding note goes where HESA-rounded staff figures first appear: the headline figures (their staff
+    # FTE, from the same snapshot), else the workforce movement in "what changed", else the workforce section.
+    if plan is not None and h.workforce is not None:
+        c.rounding_at = "headline"
+    elif c.workforce_changes is not None and c.workforce_changes.rows:
+        c.rounding_at = "changes"
+    elif c.snapshot is not None:
+        c.rounding_at = "workforce"
     return c
 
 
-def _plan_sections(session: Session, c: PackContent, as_of: date) -> None:
+def _plan_sections(session: Session, c: PackContent, as_of: date) -> list[ScheduledAction]:
+    """Sections 1 to 4, 6 and 7 (everything that needs a plan); returns the plan's actions for the verdict."""
     assert c.plan is not None
     home = home_view(session=session, as_of=as_of)
-    c.figures = [{"label": f.label, "value": f.value, "explanation": f.explanation} for f in home.figures]
-    c.gaps = list(home.gaps)
+    c.figures = list(home.figures)
+    c.gaps = [g.text for g in home.gaps]
     if home.by_status is not None:
         c.charts["headline"].append(pack_chart(home.by_status))
 
@@ -394,10 +519,10 @@ def _plan_sections(session: Session, c: PackContent, as_of: date) -> None:
     by_theme: dict[str, dict[str, int]] = {}
     pct: dict[str, list[int]] = {}
     for a in actions:
-        t = a["theme"] or "(no theme)"
+        t = a.theme or "(no theme)"
         by_theme.setdefault(t, {})
-        by_theme[t][a["status"]] = by_theme[t].get(a["status"], 0) + 1
-        pct.setdefault(t, []).append(int(a["percent_complete"] or 0))
+        by_theme[t][a.status] = by_theme[t].get(a.status, 0) + 1
+        pct.setdefault(t, []).append(int(a.percent_complete or 0))
     present = [s for s in STATUS_STYLE if any(v.get(s) for v in by_theme.values())]
     theme_rows = [
         {
@@ -415,8 +540,23 @@ def _plan_sections(session: Session, c: PackContent, as_of: date) -> None:
         c.charts["status"].append(pack_chart(status_by_theme(by_theme)))
 
     pillars = pillars_view(session=session, as_of=as_of)
-    c.pillar_table = table(pillars.pillars, empty="No actions.")
+    c.pillar_table = table(
+        [
+            {
+                "Pillar": r.name,
+                "Actions": r.actions,
+                "Complete or on track": r.complete_or_on_track,
+                "Evidence items": r.evidence_items,
+                f"In the last {RECENT_MONTHS} months": r.recent,
+                "Latest evidence": r.latest,
+                "Gap": f"⚠ {r.gap.short}" if r.gap else "",
+            }
+            for r in pillars.pillars
+        ],
+        empty="No actions.",
+    )
     c.charts["status"] += [pack_chart(ch) for ch in pillars.charts]
+    pillar_entries = sum(r.evidence_items for r in pillars.pillars)
 
     # The timeline: one chart per ROWS_PER_CHART actions, so no chart is taller than a page. A large plan's
     # timeline shows the actions that need the board's attention (all of them are listed in "Every action").
@@ -424,79 +564,110 @@ def _plan_sections(session: Session, c: PackContent, as_of: date) -> None:
     c.compact = compact
     on_timeline = actions
     if compact:
-        on_timeline = [a for a in actions if a["status"] in TROUBLED or a["overdue"]][: 2 * ROWS_PER_CHART]
-        attention = sum(1 for a in actions if a["status"] in TROUBLED or a["overdue"])
+        # Who is behind, worst first: delayed, then at risk, then overdue, each in plan order; one chart short
+        # enough to share its page with what follows.
+        need = (
+            [a for a in actions if a.status == "delayed"]
+            + [a for a in actions if a.status == "at risk"]
+            + [a for a in actions if a.overdue and a.status not in TROUBLED]
+        )
+        on_timeline = need[:COMPACT_CHART_ROWS]
         c.timeline_note = (
-            f"With {len(actions):,} actions, the timeline shows the {attention:,} that need attention (at risk, "
-            "delayed or overdue)"
-            + (f", the first {len(on_timeline)} of them in plan order" if attention > len(on_timeline) else "")
-            + "; every action is listed in section 4, and the Action plan page draws the whole timeline."
+            f"With {len(actions):,} actions, the timeline shows those that need attention: "
+            + (
+                f"the first {len(on_timeline)} of the {len(need):,} at risk, delayed or overdue (delayed first, then "
+                "at risk, then overdue, each in plan order)"
+                if len(need) > len(on_timeline)
+                else f"the {len(need):,} at risk, delayed or overdue"
+            )
+            + ". Section 4 lists every action, and the Action plan page draws the whole timeline."
         )
     if on_timeline:
         plan = c.plan
         parts = _chunks(on_timeline, ROWS_PER_CHART)
-        name = f"The {plan['months']}-month timeline" + (": actions needing attention" if compact else "")
         for i, chunk in enumerate(parts):
             if not compact and len(parts) == 1 and pv.timeline is not None:
                 ch = pv.timeline
             else:
-                ch = timeline(chunk, plan_start=plan["start"], plan_end=plan["end"], today=as_of, months=plan["months"])
+                ch = timeline(chunk, plan_start=plan.start, plan_end=plan.end, today=as_of, months=plan.months)
             _fit(ch, len(chunk))
             _room_on_the_right(ch)
             first = i * ROWS_PER_CHART + 1
+            # The chart's own title says how it is drawn (a schedule, or work done against time).
+            name = ch.title + (": actions needing attention" if compact else "")
             title = _part(name, len(parts), first, first + len(chunk) - 1, len(on_timeline), "actions")
             c.charts["timeline"].append(pack_chart(ch, title=title))
 
     # Every action: at risk and delayed first, then the rest, each group in plan order.
-    ordered = [a for a in actions if a["status"] in TROUBLED] + [a for a in actions if a["status"] not in TROUBLED]
-    c.troubled = sum(a["status"] in TROUBLED for a in actions)
-    c.overdue = sum(bool(a["overdue"]) for a in actions)
+    ordered = [a for a in actions if a.status in TROUBLED] + [a for a in actions if a.status not in TROUBLED]
+    c.troubled = sum(a.status in TROUBLED for a in actions)
+    c.overdue = sum(bool(a.overdue) for a in actions)
     c.actions = [
         ActionRow(
-            ref=a["ref"],
-            what=_short(a["purpose"] or a["activity"], 90 if compact else 170),
-            owners=_short("; ".join(a["owners"]), 45 if compact else 200) or "–",
-            pillars=("pillars " + " ".join(a["pillars"])) if a["pillars"] else "no pillar",
-            status=status_label(a["status"]),
-            percent=f"{a['percent_complete']}%",
-            due=cell(a["due"]),
-            overdue=bool(a["overdue"]),
-            note=(_short(a["latest_note"], 110) if compact else a["latest_note"]) or "No note.",
-            note_date=cell(a["last_update"]) if a["last_update"] else "no update yet",
-            troubled=a["status"] in TROUBLED,
+            ref=a.ref,
+            what=_short(a.purpose or a.activity, 90 if compact else 170),
+            owners=_short("; ".join(a.owners), 45 if compact else 200) or "–",
+            pillars=("pillars " + " ".join(a.pillars)) if a.pillars else "no pillar",
+            status=status_label(a.status),
+            percent=f"{a.percent_complete}%",
+            due=cell(a.window_end),
+            overdue=bool(a.overdue),
+            note=(_short(a.latest_note, 110) if compact else a.latest_note) or "No note.",
+            note_date=cell(a.last_update) if a.last_update else "no update yet",
+            troubled=a.status in TROUBLED,
         )
         for a in ordered
     ]
 
-    # Evidence received in the period against what was promised (promised and received-to-date from the view).
+    # Evidence: every figure from the one tally. Received in a window = the tally at its end less the tally at
+    # its start, per action too, so section 6, the verdict and "what changed" count the same items.
     ev = evidence_view(session=session, as_of=as_of)
-    lo, hi = c.period_start.isoformat(), as_of.isoformat()
-    in_period: dict[str, int] = {}
-    for e in ev.items:
-        if lo < e["date"] <= hi:
-            in_period[e["ref"]] = in_period.get(e["ref"], 0) + 1
-    c.evidence_in_period = sum(in_period.values())
+    at_start = evidence_tally(session=session, as_of=c.period_start)
+    changes_from = c.changes_from or c.period_start
+    at_last = at_start if changes_from == c.period_start else evidence_tally(session=session, as_of=changes_from)
+    before = {a.ref: a.received + a.before_plan for a in (at_start.actions if at_start else [])}
+    c.evidence = EvidenceCounts(
+        to_date=ev.tally,
+        in_period=(ev.tally.items if ev.tally else 0) - (at_start.items if at_start else 0),
+        since_last=(ev.tally.items if ev.tally else 0) - (at_last.items if at_last else 0),
+        pillar_entries=pillar_entries,
+    )
+    per_action = ev.per_action
+    if compact:
+        # Hundreds of actions: list those short of what they promised (where the board looks); the Evidence &
+        # impact page has every action's count.
+        per_action = [r for r in per_action if r.short]
+        others = len(ev.per_action) - len(per_action)
+        c.evidence_table_note = (
+            f"The other {plural(others, 'action')} {'is' if others == 1 else 'are'} not listed: each has all the "
+            "evidence it promised, or promised none. The Evidence & impact page gives every action's count."
+            if per_action
+            else "The Evidence & impact page gives every action's count."
+        )
     ev_rows = [
         {
-            "Ref": r["Ref"],
-            "Evidence promised": r["Evidence promised"] or "–",
-            "Promised": r["Promised"],
-            "Received in the period": in_period.get(r["Ref"], 0),
-            "Received to date": r["Received"],
-            "Latest": r["Latest"],
-            "Gap": r["Gap"],
+            "Ref": r.ref,
+            "Evidence promised": "; ".join(r.promised) or "–",
+            "Received of promised": r.against,
+            "Received in the period": r.received + r.before_plan - before.get(r.ref, 0),
+            "Dated before the plan": r.before_plan,
+            "Latest": r.latest,
+            "Gap": r.gap,
         }
-        for r in ev.per_action
+        for r in per_action
     ]
     if compact:
         # One line per action: what each promised is in the plan (and on the Evidence & impact page).
-        no_gaps = not any(r["Gap"] for r in ev_rows)
         for r in ev_rows:
-            del r["Evidence promised"], r["Latest"]
-            if no_gaps:
-                del r["Gap"]
+            del r["Evidence promised"], r["Latest"], r["Dated before the plan"]
     c.evidence_summary = ev.summary
-    c.evidence_table = table(ev_rows, empty="No actions.", compact=compact)
+    c.evidence_table = table(
+        ev_rows,
+        limit=MAX_LISTED if compact else None,
+        more="actions short of their evidence",
+        empty="No action is short of the evidence it promised." if compact else "No actions.",
+        compact=compact,
+    )
     if len(actions) <= ROWS_PER_CHART:
         ch = ev.charts[0]
         _fit(ch, len(actions))
@@ -511,16 +682,16 @@ def _plan_sections(session: Session, c: PackContent, as_of: date) -> None:
     # Measures against targets.
     m_rows = [
         {
-            "Ref": m["ref"],
-            "Measure": m["name"],
-            "Unit": m["unit"],
-            "Baseline": m["baseline"],
-            "Target": m["target"],
-            "Latest": m["latest"],
-            "As of": m["as_of"],
+            "Ref": m.ref,
+            "Measure": m.name,
+            "Unit": m.unit,
+            "Baseline": m.baseline,
+            "Target": m.target,
+            "Latest": m.latest,
+            "As of": m.as_of,
             "Progress to target": "–"
-            if m["progress"] is None
-            else f"{m['progress']:.0f}%" + (" ✔ met" if m["progress"] >= 100 else ""),
+            if m.progress is None
+            else ("✔ met" if m.met else f"{m.progress:.0f}% of the way"),
         }
         for m in ev.measures
     ]
@@ -528,30 +699,41 @@ def _plan_sections(session: Session, c: PackContent, as_of: date) -> None:
         # One line per measure: unit folded into the figures.
         m_rows = [
             {
-                "Ref": m["ref"],
-                "Measure": m["name"],
+                "Ref": m.ref,
+                "Measure": m.name,
                 "Baseline → target": (
-                    f"{cell(m['baseline'])}% → {cell(m['target'])}%"
-                    if m["unit"] == "%"
-                    else f"{cell(m['baseline'])} → {cell(m['target'])} {m['unit']}".strip()
+                    f"{cell(m.baseline)}% → {cell(m.target)}%"
+                    if m.unit == "%"
+                    else f"{cell(m.baseline)} → {cell(m.target)} {m.unit}".strip()
                 ),
-                "Latest (as of)": f"{cell(m['latest'])} ({cell(m['as_of'])})",
+                "Latest (as of)": f"{cell(m.latest)} ({cell(m.as_of)})",
                 "Progress to target": r["Progress to target"],
             }
             for m, r in zip(ev.measures, m_rows, strict=True)
         ]
     c.measures_table = table(m_rows, empty="No measure has a value yet.", compact=compact)
+    targeted = [m for m in ev.measures if m.target is not None]
+    if targeted:
+        met = sum(m.met for m in targeted)
+        worst = min(targeted, key=lambda m: m.progress or 0.0)
+        c.measures_line = (
+            f"Measures: {met:,} of {plural(len(targeted), 'measure')} with a target {'has' if met == 1 else 'have'} "
+            "met it"
+            + ("" if worst.met else f"; furthest behind: {worst.ref} {_short(worst.name, 60)}, {worst.text}")
+            + "."
+        )
     if ev.measures and len(ev.measures) <= ROWS_PER_CHART and len(ev.charts) > 1:
         ch = ev.charts[1]
         _fit(ch, len(ev.measures))
         c.charts["measures"].append(pack_chart(ch))
     elif ev.measures:
         # Too many for one chart: the ones furthest from their targets, which is where a board looks.
-        behind = sorted(ev.measures, key=lambda m: (m["progress"] is None, m["progress"] or 0.0))[:ROWS_PER_CHART]
+        behind = sorted(ev.measures, key=lambda m: (m.progress is None, m.progress or 0.0))[:COMPACT_CHART_ROWS]
         ch = measures_progress(behind)
         _fit(ch, len(behind))
         title = f"The {len(behind)} measures furthest from their targets (of {len(ev.measures):,})"
         c.charts["measures"].append(pack_chart(ch, title=title))
+    return actions
 
 
 def _room_on_the_right(chart: Chart) -> None:
@@ -559,7 +741,10 @@ def _room_on_the_right(chart: Chart) -> None:
     the end, and the as-of label, are not cut off at the edge of the printed chart."""
     xrange = chart.figure.layout.xaxis.range
     if xrange and len(xrange) == 2:
-        lo, hi = (date.fromisoformat(str(v)[:10]) for v in xrange)
+        try:
+            lo, hi = (date.fromisoformat(str(v)[:10]) for v in xrange)
+        except ValueError:  # not a date axis (work against time runs from 0% to 100%): nothing to widen
+            return
         chart.figure.update_xaxes(range=[lo.isoformat(), (hi + (hi - lo) / 10).isoformat()])
 
 
@@ -616,6 +801,115 @@ def _changes(session: Session, c: PackContent, start: date, end: date) -> None:
         c.charts["changes"].append(pack_chart(page.status_chart))
 
 
+def _verdict(c: PackContent, actions: list[ScheduledAction], work_pct: int, time_pct: int) -> Verdict:
+    """The first page, from what the sections hold: the headline's work and time, the plan view's actions, the
+    evidence tally, the changes view and the pillar gaps."""
+    v = Verdict(status_line=status_line(work_pct, time_pct), pace=pace(work_pct, time_pct))
+    counts = {s: sum(a.status == s for a in actions) for s in VERDICT_ORDER}
+    parts = [f"{n:,} {STATUS_STYLE[s].symbol} {STATUS_STYLE[s].label.lower()}" for s, n in counts.items() if n]
+    overdue = sum(a.overdue for a in actions)
+    v.actions_line = (
+        f"{plural(len(actions), 'action')}: {listing(parts, limit=len(parts))}; "
+        + (f"{overdue:,} ⚠ overdue." if overdue else "none overdue.")
+        if actions
+        else "The plan has no actions."
+    )
+    t = c.evidence.to_date if c.evidence else None
+    if t is not None:
+        short = [f"{a.ref} ({a.against})" for a in t.short]
+        said = t.headline if t.promising else t.headline[:1].lower() + t.headline[1:]  # 'no action promised …'
+        v.evidence_line = f"Evidence: {said}" + (f"; short of it: {listing(short, limit=4)}" if short else "") + "."
+
+    v.measures_line = c.measures_line
+
+    # Who must act: delayed first, then at risk, each in plan order.
+    troubled = [a for a in actions if a.status == "delayed"] + [a for a in actions if a.status == "at risk"]
+    v.attention_total = len(troubled)
+    v.attention = [
+        AttentionRow(
+            ref=a.ref,
+            what=_short(a.purpose or a.activity, 90),
+            owners=_short("; ".join(a.owners), 70) or "no owner named",
+            status=status_label(a.status),
+            percent=f"{a.percent_complete}%",
+            overdue=a.overdue,
+            note=_short(a.latest_note, VERDICT_NOTE) or "No note.",
+            note_date=day(a.last_update) if a.last_update else "no update yet",
+        )
+        for a in troubled[:VERDICT_ROWS]
+    ]
+    if len(troubled) > VERDICT_ROWS:
+        rest = len(troubled) - VERDICT_ROWS
+        v.attention_more = (
+            f"… and {rest:,} more at risk or delayed, listed first in section 4 with their owners and latest notes"
+        )
+
+    # What changed since the last pack (or over the period, for the first): one line per kind of change.
+    page = c.changes
+    if page is not None:
+        start, end = page.start, page.end
+        if start == end:
+            v.changes_window = f"The period is the single day {day(end)}: nothing can have changed in it."
+        elif c.previous is not None:
+            v.changes_window = (
+                f"Since the previous pack, which ran to {day(start)}: changes after that day up to and including "
+                f"{day(end)}."
+            )
+        else:
+            v.changes_window = f"No earlier pack: changes after {day(start)} up to and including {day(end)}."
+        moves = page.status_changes
+        # The changes view also reports actions withdrawn since: counted apart, so the "now" figures agree with
+        # the actions line above (which, like the plan view, leaves withdrawn actions out).
+        current = {a.ref for a in actions}
+        gone = [m for m in moves if m.ref not in current]
+        if not moves:
+            v.changes.append("No action changed status.")
+        elif len(moves) <= 6:
+            v.changes.append(
+                f"{plural(len(moves), 'status change')}: "
+                + listing(
+                    [
+                        f"{m.ref} {STATUS_STYLE[m.from_status].label.lower()} → "
+                        f"{STATUS_STYLE[m.to_status].label.lower()}"
+                        + (" (since withdrawn)" if m.ref not in current else "")
+                        for m in moves
+                    ],
+                    limit=6,
+                )
+                + "."
+            )
+        else:
+            to = {s: sum(m.to_status == s and m.ref in current for m in moves) for s in VERDICT_ORDER}
+            now = [f"{n:,} now {STATUS_STYLE[s].label.lower()}" for s, n in to.items() if n]
+            if gone:
+                now.append(f"{len(gone):,} in {'an action' if len(gone) == 1 else 'actions'} since withdrawn")
+            v.changes.append(f"{plural(len(moves), 'status change')}: " + listing(now, limit=7) + ".")
+        if page.updates_received:
+            v.changes.append(f"{plural(page.updates_received, 'progress update')} received.")
+        new = c.evidence.since_last if c.evidence else 0
+        v.changes.append(
+            f"{plural(new, 'new evidence item')} ({page.evidence_kinds_text})." if new else "No new evidence."
+        )
+        added, withdrawn, changed = page.actions_added, page.actions_withdrawn, page.actions_changed
+        if added or withdrawn or changed:
+            bits = []
+            if added:
+                bits.append(f"{plural(len(added), 'action')} added ({listing([a.ref for a in added], limit=6)})")
+            if withdrawn:
+                refs = listing([a.ref for a in withdrawn], limit=6)
+                bits.append(f"{plural(len(withdrawn), 'action')} withdrawn ({refs})")
+            if changed:
+                bits.append(f"{plural(len(changed), 'action')} changed by a new version of the plan")
+            v.changes.append("; ".join(bits) + ".")
+        else:
+            v.changes.append("No actions added or withdrawn.")
+        v.changes.append(
+            f"{plural(len(page.measures), 'new measure value')}." if page.measures else "No new measure values."
+        )
+    v.gaps = list(c.gaps)
+    return v
+
+
 def _workforce(session: Session, c: PackContent, as_of: date) -> None:
     wf = workforce_view(session=session, as_of=as_of, rounded=True)
     if wf.snapshot is None:
@@ -643,13 +937,13 @@ def _workforce(session: Session, c: PackContent, as_of: date) -> None:
         else ""
     )
     c.workforce_figures = [
-        {"label": "Technical staff FTE", "value": cell(wf.fte), "explanation": change or "Rounded to the nearest 5."},
-        {"label": "Headcount", "value": cell(wf.headcount), "explanation": hc_change or "Rounded to the nearest 5."},
-        {
-            "label": "Women, % of headcount",
-            "value": SUPPRESSED if pct == SUPPRESSED else f"{float(pct):.1f}%",
-            "explanation": pct_change or "From exact figures.",
-        },
+        Figure("Technical staff FTE", cell(wf.fte), change or "Rounded to the nearest 5."),
+        Figure("Headcount", cell(wf.headcount), hc_change or "Rounded to the nearest 5."),
+        Figure(
+            "Women, % of headcount",
+            SUPPRESSED if pct == SUPPRESSED else f"{float(pct):.1f}%",
+            pct_change or "From exact figures.",
+        ),
     ]
     total_label = wf.table1[-1]["Faculty"] if wf.table1 else "Total"
     c.fte_table = table(wf.table1, total_label=total_label)

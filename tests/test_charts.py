@@ -27,11 +27,12 @@ def measure(latest: float, target: float | None, unit: str, progress: float | No
 )
 def test_measure_labels_read_as_written(m: MeasureStatus, label: str) -> None:
     chart = measures_progress([m])
-    (words,) = [t for t in chart.figure.data if getattr(t, "mode", None) == "text"]
-    assert words.text == (label,)
-    # Dark words on the white plot, right of the target line and of every bar: nothing strikes through them.
-    assert contrast(words.textfont.color, "#FFFFFF") >= 4.5
-    assert words.x[0] > max(100, m.progress or 0)
+    (bar,) = chart.figure.data
+    # The words sit under the measure's name in the axis label, in dark text on white: no bar or target line
+    # crosses them.
+    assert bar.y == (f"U1 · A measure<br><b>{label}</b>",)
+    assert not bar.text
+    assert contrast(chart.figure.layout.yaxis.tickfont.color, "#FFFFFF") >= 4.5
 
 
 def test_the_target_line_is_drawn_under_the_bars() -> None:

@@ -86,3 +86,19 @@ def elapsed_pct(plan: PlanInfo, today: date) -> int:
     """
     span = (plan.end - plan.start).days or 1
     return round(100 * min(max((today - plan.start).days, 0), span) / span)
+
+
+# Within this many points of the time gone, work is "in step" with it: percentages are leads' estimates.
+PACE_POINTS = 5
+
+
+def pace(work_pct: int, time_pct: int) -> str:
+    """Work complete against the share of the plan's time gone: 'behind', 'ahead' or 'in step' (within
+    PACE_POINTS points): the one judgement Home and the board pack both give.
+
+    Example:
+        >>> pace(62, 75), pace(80, 70), pace(50, 52)
+        ('behind', 'ahead', 'in step')
+    """
+    gap = time_pct - work_pct
+    return "behind" if gap > PACE_POINTS else "ahead" if gap < -PACE_POINTS else "in step"

@@ -100,49 +100,33 @@ def evidence_timeline(items: Sequence[EvidenceRow], refs: list[str], *, plan_sta
 
 
 def measures_progress(measures: Sequence[MeasureStatus]) -> Chart:
-    """How far each measure has come from its baseline to its target (100% = target met); each bar says the
-    value and the target in words ("58% (target 50%) ✔ met"), in dark text beside the bar."""
+    """How far each measure has come from its baseline to its target (100% = target met). Each row's label says
+    the value and the target in words under the measure's name ("58% (target 50%) ✔ met"), in the axis's dark
+    text: inside a pale bar white text is unreadable, and beside a short bar the target line would cross it."""
     fig = go.Figure()
     # A measure's ref, name and unit are a lead's text: escaped for plotly (the summary and data stay raw).
-    labels = [f"{plotted(m.ref)} · {plotted(m.name)}" for m in measures]
+    labels = [f"{plotted(m.ref)} · {plotted(m.name)}<br><b>{plotted(m.text)}</b>" for m in measures]
     xs = [m.progress if m.progress is not None else 0 for m in measures]
     fig.add_bar(
         y=labels,
         x=xs,
         orientation="h",
         name="Progress to target",
-        # The label says "✔ met" in words; a pattern here would only make the label harder to read.
+        # The label says "✔ met" in words; a pattern here would only make the bar harder to read.
         marker={"color": [OKABE_ITO["blue"] if m.met else OKABE_ITO["sky"] for m in measures]},
         hovertemplate="%{y}: %{x:.0f}% of the way from baseline to target<extra></extra>",
     )
-    # Each bar's words in a column of their own right of the longest bar, in dark text: inside a pale bar white
-    # text is unreadable, and just outside a short bar the target line would strike through it.
-    right = max([110, *xs]) * 1.04
-    fig.add_scatter(
-        y=labels,
-        x=[right] * len(measures),
-        mode="text",
-        text=[plotted(m.text) for m in measures],
-        textposition="middle right",
-        textfont={"color": TEXT_DARK},
-        cliponaxis=False,
-        hoverinfo="skip",
-    )
-    # Below the bars, so a bar past its target hides the line rather than the line striking through its label.
+    # Below the bars, so a bar past its target hides the line rather than the line crossing it.
     fig.add_shape(
         type="line", x0=100, x1=100, y0=0, y1=1, yref="paper", layer="below", line={"color": "black", "dash": "dash"}
     )
     fig.add_annotation(x=100, y=1, yref="paper", text="Target", showarrow=False, yanchor="bottom")
     styled(
         fig,
-        height=max(220, 70 + 40 * len(measures)),
+        height=max(220, 70 + 52 * len(measures)),
         showlegend=False,
-        # Room to the right of the longest bar for its label.
-        xaxis={
-            "title": "% of the way from baseline to target",
-            "range": [0, right * 1.75],
-            "tickvals": [0, 25, 50, 75, 100] + ([round(max(xs))] if max(xs, default=0) > 110 else []),
-        },
+        xaxis={"title": "% of the way from baseline to target", "range": [0, max([110, *xs]) * 1.05]},
+        yaxis={"tickfont": {"color": TEXT_DARK}},
     )
     fig.update_yaxes(autorange="reversed")
     met = [m for m in measures if m.met]

@@ -26,7 +26,7 @@ from tracker.charts.evidence import measures_progress
 from tracker.charts.plan import status_label, timeline
 from tracker.disclosure import MAX_AVERAGE_SUPPRESSED, MIN_PERCENT_POPULATION, SUPPRESSED
 from tracker.records import PlanInfo
-from tracker.summary import headline
+from tracker.summary import headline, pace
 from tracker.text import day
 from tracker.views.changes import ChangesPage, changes_view
 from tracker.views.evidence import EvidenceTally, evidence_tally, evidence_view
@@ -57,7 +57,6 @@ VERDICT_NOTE = 120
 # How the verdict counts the actions: done first, then the rest as a reader weighs them.
 VERDICT_ORDER = ("complete", "on track", "at risk", "delayed", "not started", "suspended")
 # Work complete within this many points of the plan's time elapsed is "in step" (the Home page's rule).
-PACE_POINTS = 5
 
 # The numbered sections, after the verdict (page 1) and the contents (page 2).
 SECTIONS = (
@@ -342,18 +341,6 @@ class EvidenceCounts:
             f"Of the {plural(t.items, 'evidence item')} received, {t.multi_pillar:,} {serve} two or more pillars and "
             f"{count} under each, so the pillars' evidence items add up to {self.pillar_entries:,}."
         )
-
-
-def pace(work_pct: int, time_pct: int) -> str:
-    """Work complete against the share of the plan's time gone: 'behind', 'ahead' or 'in step' (within
-    PACE_POINTS points, as the Home page judges it).
-
-    Example:
-        >>> pace(62, 75), pace(80, 70), pace(50, 52)
-        ('behind', 'ahead', 'in step')
-    """
-    gap = time_pct - work_pct
-    return "behind" if gap > PACE_POINTS else "ahead" if gap < -PACE_POINTS else "in step"
 
 
 def status_line(work_pct: int, time_pct: int) -> str:

@@ -63,6 +63,10 @@ def status_text(status: str) -> str:
     return f"{style.symbol} {style.label}"
 
 
+# Evidence kinds whose plural is not the word plus "s" ("other" stays "other": "3 other").
+KIND_PLURALS = {"policy": "policies", "other": "other"}
+
+
 # --- what the page holds -------------------------------------------------------------------------------
 
 
@@ -187,7 +191,7 @@ class ChangesPage:
     @property
     def evidence_kinds_text(self) -> str:
         """'2 documents and 1 award'."""
-        return listing([plural(n, k, k if k == "other" else None) for k, n in self.evidence_by_kind.items()], limit=7)
+        return listing([plural(n, k, KIND_PLURALS.get(k)) for k, n in self.evidence_by_kind.items()], limit=7)
 
     # Display rows (column names as the page shows them), so the page only renders.
 

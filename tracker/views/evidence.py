@@ -4,8 +4,7 @@ pack use.
 
 Example:
     >>> from tracker.db import open_engine
-    >>> from sqlalchemy import case, func, select
-from sqlmodel import Session, col
+    >>> from sqlmodel import Session
     >>> with Session(open_engine("sqlite://")) as s:
     ...     evidence_view(session=s).plan is None
     True
@@ -100,9 +99,9 @@ class EvidenceTally:
         """'12 evidence items received (1 dated before the plan began); 8 serve two or more pillars.'"""
         text = f"{plural(self.items, 'evidence item')} received"
         if self.before_plan:
-            text += f" ({self.before_plan} dated before the plan began)"
+            text += f" ({self.before_plan:,} dated before the plan began)"
         if self.multi_pillar:
-            text += f"; {self.multi_pillar} {'serves' if self.multi_pillar == 1 else 'serve'} two or more pillars"
+            text += f"; {self.multi_pillar:,} {'serves' if self.multi_pillar == 1 else 'serve'} two or more pillars"
         return text + "."
 
 

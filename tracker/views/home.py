@@ -19,7 +19,7 @@ from tracker.charts import Chart, listing, plural
 from tracker.charts.plan import status_counts
 from tracker.disclosure import round5
 from tracker.records import PlanInfo
-from tracker.summary import headline
+from tracker.summary import headline, pace
 from tracker.text import day
 from tracker.views.evidence import evidence_tally
 from tracker.views.pillars import RECENT_MONTHS, PillarGap, pillar_gaps
@@ -59,8 +59,8 @@ def home_view(*, session: Session, as_of: date | None = None) -> HomePage:
     st = h.by_status
     done, on_track = st["complete"], st["on track"]
     troubled = st["at risk"] + st["delayed"]
-    gap = h.time_elapsed_pct - h.work_complete_pct
-    pace = "ahead of" if gap < -5 else "behind" if gap > 5 else "in step with"
+    pace_words = {"ahead": "ahead of", "behind": "behind", "in step": "in step with"}
+    judged = pace_words[pace(h.work_complete_pct, h.time_elapsed_pct)]
     gaps = pillar_gaps(session=session, as_of=as_of)
     ev = evidence_tally(session=session, as_of=as_of)
     assert ev is not None  # there is a plan
@@ -74,7 +74,7 @@ def home_view(*, session: Session, as_of: date | None = None) -> HomePage:
         Figure(
             "Work complete",
             f"{h.work_complete_pct}%",
-            f"Average percent complete, {pace} the {h.time_elapsed_pct}% of the plan's time elapsed.",
+            f"Average percent complete, {judged} the {h.time_elapsed_pct}% of the plan's time elapsed.",
         ),
         Figure(
             "Evidence in full",

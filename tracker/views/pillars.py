@@ -163,8 +163,8 @@ def pillars_view(*, session: Session, as_of: date | None = None) -> PillarsPage:
     note = (
         f"{plural(len(evidence), 'evidence item')} in all"
         + (
-            f"; {multi} {'serves' if multi == 1 else 'serve'} two or more pillars and "
-            f"{'counts' if multi == 1 else 'count'} under each, so the pillars' counts add up to {counted}"
+            f"; {multi:,} {'serves' if multi == 1 else 'serve'} two or more pillars and "
+            f"{'counts' if multi == 1 else 'count'} under each, so the pillars' counts add up to {counted:,}"
             if multi
             else ""
         )

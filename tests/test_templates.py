@@ -251,7 +251,6 @@ def test_prefilled_template_filled_in_for_those_refs_loads() -> None:
 @pytest.mark.parametrize("make", [lambda: updates_template(refs=["D1"]), plan_template, workforce_template])
 def test_a_template_does_not_carry_the_time_it_was_made(make: Callable[[], bytes]) -> None:
     import zipfile
-
     from xml.etree import ElementTree
 
     # Read as XML: openpyxl writes the same document with its attributes in another order when lxml is installed.

@@ -133,7 +133,7 @@ if detail:
             st.markdown(f"**Impact.** {literal(detail.impact)}")
     with right:
         st.markdown(f"**Owners:** {literal(', '.join(detail.owners)) or '–'}")
-        st.markdown(f"**Pillars:** {', '.join(detail.pillars) or '–'}")
+        st.markdown(f"**Pillars:** {', '.join(detail.pillar_names) or '–'}")
         st.markdown(f"**Window:** {day(detail.start)} – {day(detail.due)}")
         if detail.expected_evidence:
             st.markdown("**Evidence promised:**\n" + "\n".join(f"- {literal(e)}" for e in detail.expected_evidence))

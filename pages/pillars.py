@@ -6,7 +6,7 @@ import streamlit as st
 from pages.common import NO_PLAN, as_of, empty_state, require_actor, show_chart, view
 from tracker.models import PILLARS
 from tracker.text import DAY_FORMAT_JS, day
-from tracker.views.pillars import RECENT_MONTHS, pillars_view
+from tracker.views.pillars import pillars_view
 
 require_actor()
 st.title("Pillars")
@@ -23,18 +23,7 @@ else:
     st.success("Every pillar has actions and recent evidence.", icon=":material/check_circle:")
 
 st.dataframe(
-    [
-        {
-            "Pillar": r.name,
-            "Actions": r.actions,
-            "Complete or on track": r.complete_or_on_track,
-            "Evidence items": r.evidence_items,
-            f"In the last {RECENT_MONTHS} months": r.recent,
-            "Latest evidence": r.latest,
-            "Gap": f"⚠ {r.gap.short}" if r.gap else "",
-        }
-        for r in page.pillars
-    ],
+    page.pillar_rows(),
     hide_index=True,
     width="stretch",
     column_config={

@@ -11,28 +11,49 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, fields
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
+
+UploadKind = Literal["plan", "updates", "workforce", ""]  # "": a file that could not be read as any kind
+UploadOutcome = Literal["loaded", "rejected", "duplicate", "unreadable"]
 
 
-def as_row(obj: Any) -> dict[str, Any]:
-    """A record's fields as a dict for the command line's JSON, CSV and tables: dates as ISO text (what a script
-    reading the output expects), nested records as dicts too.
+def as_row(obj: Any, *, omit: Collection[str] = ()) -> dict[str, Any]:
+    """A record's fields (less those in `omit`) as a dict for the command line's JSON, CSV and tables: dates as
+    ISO text (what a script reading the output expects), times to the second, nested records as dicts too.
 
     Example:
         >>> as_row(MeasurePoint(as_of=date(2020, 1, 1), value=3.0))
         {'as_of': '2020-01-01', 'value': 3.0}
+        >>> as_row(WorkforceCell(date(2020, 7, 31), "Laws", "Female", 6, 5.4), omit={"sex"})
+        {'as_of': '2020-07-31', 'faculty': 'Laws', 'headcount': 6, 'fte': 5.4}
     """
     out: dict[str, Any] = {}
     for f in fields(obj):
+        if f.name in omit:
+            continue
         value = getattr(obj, f.name)
         if isinstance(value, list) and value and hasattr(value[0], "__dataclass_fields__"):
             value = [as_row(v) for v in value]
+        elif isinstance(value, datetime):
+            value = value.isoformat(timespec="seconds")
         elif isinstance(value, date):
             value = value.isoformat()
         out[f.name] = value
     return out
+
+
+def field_values(record: Any) -> dict[str, Any]:
+    """A record's fields by name, as they are (no copies, no conversion): to build a richer record from it,
+    `ScheduledAction(**field_values(row), overdue=...)`.
+
+    Example:
+        >>> field_values(MeasurePoint(as_of=date(2020, 1, 1), value=3.0))
+        {'as_of': datetime.date(2020, 1, 1), 'value': 3.0}
+    """
+    return {f.name: getattr(record, f.name) for f in fields(record)}
 
 
 @dataclass(frozen=True)
@@ -146,3 +167,52 @@ class Headline:
     time_elapsed_pct: int = 0
     work_complete_pct: int = 0
     workforce: WorkforceSnapshot | None = None
+
+
+@dataclass(frozen=True)
+class WorkforceCell:
+    """Headcount and FTE of one snapshot, faculty and sex: exact (FTE to 2 places), or HESA-rounded
+    (`tracker.disclosure.rounded_rows`)."""
+
+    as_of: date
+    faculty: str
+    sex: str
+    headcount: int
+    fte: float  # an int once rounded
+
+
+@dataclass(frozen=True)
+class UploadRow:
+    """One upload attempt, without the file's bytes: `has_file` says whether they were kept (a duplicate keeps
+    none; `duplicate_of` names the upload that has them)."""
+
+    id: int
+    uploaded_at: datetime | None
+    filename: str
+    kind: UploadKind
+    uploaded_by: str
+    outcome: UploadOutcome
+    rows_accepted: int
+    issues_found: int
+    size_bytes: int
+    sha256: str
+    message: str
+    duplicate_of: int | None
+    has_file: bool
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    """A kept board pack, without its bytes; `filename` is the name it downloads under."""
+
+    id: int
+    title: str
+    period_start: date
+    period_end: date
+    built_by: str
+    built_at: datetime
+    pages: int
+    size_bytes: int
+    sha256: str
+    has_charts: bool
+    filename: str

@@ -143,6 +143,22 @@ def bar_marker(colour: str, pattern: str) -> dict[str, Any]:
     }
 
 
+def stack_totals(fig: go.Figure, labels: list[str], totals: list[int]) -> None:
+    """Write each stacked bar's total just past its end, in dark text on the white plot: a count inside a
+    hatched or coloured segment cannot reach 4.5:1 everywhere (the segments' counts are in the data table)."""
+    fig.add_scatter(
+        y=labels,
+        x=totals,
+        mode="text",
+        text=[f" {n}" for n in totals],
+        textposition="middle right",
+        textfont={"color": TEXT_DARK},
+        showlegend=False,
+        hoverinfo="skip",
+        cliponaxis=False,
+    )
+
+
 def count_axis(title: str, top: float) -> dict[str, Any]:
     """An axis for whole counts: integer ticks only (no '0 1 1 2 2' from rounded half-steps)."""
     axis: dict[str, Any] = {"title": title, "tickformat": ",d", "rangemode": "tozero"}

@@ -12,7 +12,17 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from tracker.charts import PILLAR_COLOURS, STATUS_STYLE, TEXT_DARK, Chart, bar_marker, count_axis, plural, styled
+from tracker.charts import (
+    PILLAR_COLOURS,
+    STATUS_STYLE,
+    TEXT_DARK,
+    Chart,
+    bar_marker,
+    count_axis,
+    plural,
+    stack_totals,
+    styled,
+)
 from tracker.models import PILLAR_NAMES, PILLARS
 
 
@@ -33,18 +43,7 @@ def coverage(by_pillar: dict[str, dict[str, int]]) -> Chart:
             hovertemplate="%{y}: %{x} " + style.label.lower() + "<extra></extra>",
         )
     totals = {p: sum(by_pillar[p].values()) for p in PILLARS}
-    # Each bar's total beside it in dark text: a white count inside a patterned orange segment was unreadable.
-    fig.add_scatter(
-        y=names,
-        x=list(totals.values()),
-        mode="text",
-        text=[f" {n}" for n in totals.values()],
-        textposition="middle right",
-        textfont={"color": TEXT_DARK},
-        showlegend=False,
-        hoverinfo="skip",
-        cliponaxis=False,
-    )
+    stack_totals(fig, names, list(totals.values()))
     styled(
         fig,
         height=300,

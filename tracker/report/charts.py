@@ -17,7 +17,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from tracker.charts import STATUS_STYLE, TEXT_DARK, Chart, bar_marker, count_axis, listing, plural, styled
+from tracker.charts import STATUS_STYLE, Chart, bar_marker, count_axis, listing, plural, stack_totals, styled
 from tracker.text import plotted
 
 
@@ -39,19 +39,7 @@ def status_by_theme(counts: dict[str, dict[str, int]]) -> Chart:
             hovertemplate="%{y}: %{x} " + style.label.lower() + "<extra></extra>",
         )
     totals = {t: sum(counts[t].values()) for t in themes}
-    # Each theme's total beside its bar in dark text: a count inside a hatched segment cannot reach 4.5:1
-    # (the segments' counts are in the summary and the table beside the chart).
-    fig.add_scatter(
-        y=[plotted(t) for t in themes],
-        x=list(totals.values()),
-        mode="text",
-        text=[f" {n}" for n in totals.values()],
-        textposition="middle right",
-        textfont={"color": TEXT_DARK},
-        showlegend=False,
-        hoverinfo="skip",
-        cliponaxis=False,
-    )
+    stack_totals(fig, [plotted(t) for t in themes], list(totals.values()))
     styled(
         fig,
         height=110 + 40 * max(len(themes), 1),

@@ -89,6 +89,21 @@ class PillarsPage:
     charts: list[Chart] = field(default_factory=list)
     note: str = ""  # how the evidence counts add up (an item serving two pillars counts under each)
 
+    def pillar_rows(self) -> list[dict[str, object]]:
+        """One display row per pillar (column names as the page and the pack show them)."""
+        return [
+            {
+                "Pillar": r.name,
+                "Actions": r.actions,
+                "Complete or on track": r.complete_or_on_track,
+                "Evidence items": r.evidence_items,
+                f"In the last {RECENT_MONTHS} months": r.recent,
+                "Latest evidence": r.latest,
+                "Gap": f"⚠ {r.gap.short}" if r.gap else "",
+            }
+            for r in self.pillars
+        ]
+
 
 def quarter(d: date) -> str:
     """'2019 Q3'."""

@@ -10,7 +10,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from tracker import queries
 from tracker.charts import Chart
 from tracker.charts.plan import BEHIND_MARGIN, status_counts, status_label, timeline
 from tracker.models import PILLAR_NAMES, PILLARS, STATUSES, Action, ActionRevision, Upload
-from tracker.records import ActionRow, EvidenceRow, MeasureRow, PlanInfo, UpdateRow
+from tracker.records import ActionRow, EvidenceRow, MeasureRow, PlanInfo, UpdateRow, field_values
 from tracker.summary import elapsed_pct, plan_info
 
 DONE = ("complete", "suspended")
@@ -81,7 +81,7 @@ def scheduled(a: ActionRow, plan: PlanInfo, as_of: date) -> ScheduledAction:
     # The one rule for time gone (the Home page's headline uses it for the plan), over this action's window.
     gone = elapsed_pct(replace(plan, start=start, end=due), as_of)
     return ScheduledAction(
-        **{f.name: getattr(a, f.name) for f in fields(ActionRow)},
+        **field_values(a),
         window_start=start,
         window_end=due,
         own_dates=(start, due) != (plan.start, plan.end),
@@ -183,25 +183,19 @@ class DetailEvidence(EvidenceRow):
 
 
 @dataclass(frozen=True)
-class ActionDetail:
-    """One action with its whole history."""
+class ActionDetail(ActionRow):
+    """One action as it stands now, with its whole history."""
 
-    ref: str
-    theme: str
-    purpose: str
-    activity: str
-    impact: str
-    expected_evidence: list[str]
-    owners: list[str]
-    pillars: list[str]  # "V (Visibility)"
-    start: date | None
-    due: date | None
-    withdrawn: bool
     success_measures: str
     updates: list[DetailUpdate]  # newest first
     evidence: list[DetailEvidence]
     measures: list[MeasureRow]
     revisions: list[Revision]
+
+    @property
+    def pillar_names(self) -> list[str]:
+        """'V (Visibility)' for each pillar the action serves."""
+        return [f"{p} ({PILLAR_NAMES[p]})" for p in self.pillars]
 
 
 def action_detail(*, session: Session, ref: str, plan_id: int | None = None) -> ActionDetail | None:
@@ -226,18 +220,17 @@ def action_detail(*, session: Session, ref: str, plan_id: int | None = None) -> 
         .scalars()
         .first()
     )
-    if act is None:
+    # The action as every list shows it (its latest status and note), then its history.
+    row = next((a for a in queries.list_actions(session=session, plan_id=plan_id) if a.ref == ref), None)
+    if act is None or row is None:
         return None
     updates = [
-        DetailUpdate(**{f.name: getattr(u, f.name) for f in fields(UpdateRow)}, status_label=status_label(u.status))
+        DetailUpdate(**field_values(u), status_label=status_label(u.status))
         for u in queries.list_updates(session=session, plan_id=plan_id, ref=ref)
     ]
     every = queries.list_evidence(session=session, plan_id=plan_id, current_only=False, ref=ref)
     corrected = {e.supersedes_id for e in every if e.supersedes_id}
-    evidence = [
-        DetailEvidence(**{f.name: getattr(e, f.name) for f in fields(EvidenceRow)}, current=e.id not in corrected)
-        for e in every
-    ]
+    evidence = [DetailEvidence(**field_values(e), current=e.id not in corrected) for e in every]
     measures = queries.list_measures(session=session, plan_id=plan_id, ref=ref)
     revisions = [
         Revision(r.changed_at.date() if r.changed_at else None, r.change, fname or "", r.before)
@@ -249,17 +242,7 @@ def action_detail(*, session: Session, ref: str, plan_id: int | None = None) -> 
         ).all()
     ]
     return ActionDetail(
-        ref=act.ref,
-        theme=act.theme,
-        purpose=act.purpose,
-        activity=act.activity,
-        impact=act.impact,
-        expected_evidence=list(act.expected_evidence),
-        owners=list(act.owners),
-        pillars=[f"{p} ({PILLAR_NAMES[p]})" for p in PILLARS if p in act.pillars],
-        start=act.start,
-        due=act.due,
-        withdrawn=act.withdrawn,
+        **field_values(row),
         success_measures=act.success_measures,
         updates=list(reversed(updates)),
         evidence=evidence,

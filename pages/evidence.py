@@ -46,6 +46,7 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
+        "Gap": st.column_config.TextColumn("Gap", width=110),
         "Evidence promised": st.column_config.TextColumn("Evidence promised", width="large"),
         "Latest": st.column_config.DateColumn("Latest", format=DAY_FORMAT_JS),
     },

@@ -50,7 +50,7 @@ start = since if isinstance(since, date) else None
 end = until if isinstance(until, date) else None
 try:
     with db_session() as session:
-        rows = list_events(
+        events = list_events(
             session=session, actor=actor, who=by, action=kind_of, since=start, until=end, text=text.strip(), limit=LIMIT
         )
         total = count_events(
@@ -60,9 +60,10 @@ except PermissionDenied as exc:
     st.error(str(exc))
     st.stop()
 
-if not rows:
+if not events:
     st.info("No events match these filters.")
     st.stop()
+rows = [e.export_row() for e in events]  # what the exports hold
 
 shown = f"{total:,} events" if total != 1 else "1 event"
 if total > len(rows):
@@ -70,29 +71,11 @@ if total > len(rows):
 st.markdown(f"**{shown}**, newest first. Times are UTC.")
 
 
-def change(before: str, after: str) -> str:
-    """'before → after', or the one side there is."""
-    if before and after:
-        return f"{before} → {after}"
-    return f"→ {after}" if after else (f"{before} →" if before else "")
-
-
 st.dataframe(
-    [
-        {
-            "When": r["at"],
-            "Who": r["actor"],
-            "Action": r["action"],
-            "Target": r["target"],
-            "Before → after": change(r["before"], r["after"]),
-            "Upload": str(r["upload_id"] or ""),
-            "Detail": r["detail"],
-        }
-        for r in rows
-    ],
+    [e.display_row() for e in events],
     hide_index=True,
     width="stretch",
-    height=min(38 + 35 * len(rows), 760),
+    height=min(38 + 35 * len(events), 760),
     column_config={
         # Widths in proportion (the table stretches them to fit), leaving the detail the most room.
         "When": st.column_config.TextColumn("When", width=135),

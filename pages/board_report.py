@@ -6,6 +6,7 @@ past packs hands back the same bytes, and the next pack's "what changed" starts 
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -134,7 +135,7 @@ if not packs:
     st.stop()
 
 st.dataframe(
-    packs,
+    [asdict(p) for p in packs],  # the fields as columns, named and formatted below
     hide_index=True,
     width="stretch",
     column_order=["id", "period_start", "period_end", "built_at", "built_by", "pages", "has_charts"],
@@ -148,20 +149,20 @@ st.dataframe(
         "has_charts": st.column_config.CheckboxColumn("Charts"),
     },
 )
-by_id = {p["id"]: p for p in packs}
+by_id = {p.id: p for p in packs}
 chosen = st.selectbox(
     "Download a past pack",
     list(by_id),
-    format_func=lambda i: f"{i} · {by_id[i]['title']} · built {by_id[i]['built_at']:%d %b %Y %H:%M}",
+    format_func=lambda i: f"{i} · {by_id[i].title} · built {by_id[i].built_at:%d %b %Y %H:%M}",
     key="pack_pick",
 )
 st.download_button(
     f"Download pack {chosen}",
     lambda pack_id=chosen: kept(pack_id),
-    file_name=by_id[chosen]["filename"],
+    file_name=by_id[chosen].filename,
     mime="application/pdf",
     on_click="ignore",
     icon=":material/download:",
     key="dl_past",
 )
-st.caption(f"SHA-256 of pack {chosen}: `{by_id[chosen]['sha256']}` (the bytes handed back are checked against it).")
+st.caption(f"SHA-256 of pack {chosen}: `{by_id[chosen].sha256}` (the bytes handed back are checked against it).")

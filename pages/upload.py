@@ -544,8 +544,8 @@ if file is None:
                 icon=":material/check_circle:",
             )
             for link in follow_ups(out.kind, out.changes):
-                path, icon = LINK_PAGES[link["page"]]
-                st.page_link(path, label=md(link["label"]), icon=icon, query_params=link["params"] or None)
+                path, icon = LINK_PAGES[link.page]
+                st.page_link(path, label=md(link.label), icon=icon, query_params=link.params or None)
             st.page_link("pages/uploads.py", label="See your uploads", icon=":material/upload_file:")
             with st.expander("What was written"):
                 show_changes(out)

@@ -3,11 +3,13 @@ original file to download again."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import streamlit as st
 
 from pages.common import db_session, empty_state, qp_str, require_actor, set_qp, view
 from tracker.auth import PermissionDenied
-from tracker.history import KIND_LABELS, OUTCOME_LABELS, list_uploads_for, upload_file, upload_issues
+from tracker.history import KIND_LABELS, OUTCOME_LABELS, issue_rows, list_uploads_for, upload_file, upload_issues
 from tracker.text import literal as md
 
 actor = require_actor()
@@ -31,7 +33,7 @@ if not rows:
 columns = ["id", "uploaded_at", "filename", *(["uploaded_by"] if admin else []), "kind", "outcome"]
 columns += ["rows_accepted", "issues_found", "message"]
 st.dataframe(
-    rows,
+    [asdict(r) for r in rows],  # the fields as columns, named and formatted below
     hide_index=True,
     width="stretch",
     column_order=columns,
@@ -49,14 +51,14 @@ st.dataframe(
 )
 
 st.subheader("Issues and the original file")
-by_id = {r["id"]: r for r in rows}
+by_id = {r.id: r for r in rows}
 ids = list(by_id)
 wanted = qp_str("upload")
 chosen = st.selectbox(
     "Choose an upload",
     ids,
     index=ids.index(int(wanted)) if wanted.isdigit() and int(wanted) in by_id else 0,
-    format_func=lambda i: f"{i} · {by_id[i]['filename']} · {by_id[i]['outcome']}",
+    format_func=lambda i: f"{i} · {by_id[i].filename} · {by_id[i].outcome}",
     key="upload_pick",
 )
 set_qp("upload", str(chosen) if chosen != ids[0] else None)
@@ -64,16 +66,16 @@ row = by_id[chosen]
 
 try:
     with db_session() as s:
-        issues = upload_issues(session=s, actor=actor, upload_id=chosen)
+        issues = issue_rows(upload_issues(session=s, actor=actor, upload_id=chosen))
 except (PermissionDenied, ValueError) as exc:
     st.error(str(exc))
     st.stop()
 
-kind = KIND_LABELS.get(row["kind"], "Unrecognised file")
-who = f" · sent by {md(row['uploaded_by']) or 'the command line'}" if admin else ""
-st.markdown(f"**{md(row['filename'])}** · {kind} · {OUTCOME_LABELS.get(row['outcome'], row['outcome'])}{who}")
-if row["message"]:
-    st.caption(md(row["message"]))
+kind = KIND_LABELS.get(row.kind, "Unrecognised file")
+who = f" · sent by {md(row.uploaded_by) or 'the command line'}" if admin else ""
+st.markdown(f"**{md(row.filename)}** · {kind} · {OUTCOME_LABELS.get(row.outcome, row.outcome)}{who}")
+if row.message:
+    st.caption(md(row.message))
 
 
 def original() -> bytes:
@@ -82,17 +84,17 @@ def original() -> bytes:
         return upload_file(session=s, actor=actor, upload_id=chosen)[1]
 
 
-if row["has_file"]:
+if row.has_file:
     st.download_button(
-        f"Download {md(row['filename'])}",
+        f"Download {md(row.filename)}",
         original,
-        file_name=row["filename"],
+        file_name=row.filename,
         on_click="ignore",
         icon=":material/download:",
         key="dl_original",
     )
-elif row["duplicate_of"]:
-    st.caption(f"No copy kept: this was the same file as upload {row['duplicate_of']}, which has it.")
+elif row.duplicate_of:
+    st.caption(f"No copy kept: this was the same file as upload {row.duplicate_of}, which has it.")
 else:
     st.caption("No copy of this file was kept (it was empty or over the size limit).")
 

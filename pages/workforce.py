@@ -103,7 +103,7 @@ show_chart(faculty_chart, key="wf_gender_by_faculty")
 t = f"{100 * page.threshold:.0f}%"
 if page.flags:
     st.markdown(f"**Imbalance flags**: faculties where one sex is at least {t} of technical staff headcount")
-    st.dataframe(page.flag_rows, hide_index=True, width="content")
+    st.dataframe(page.flag_rows(), hide_index=True, width="content")
 else:
     st.markdown(f"**Imbalance flags**: no faculty is past the {t} threshold at this snapshot.")
 if page.suppressed:
@@ -118,10 +118,10 @@ with right:
 st.subheader("Tables")
 tab1, tab2, tab3, tab4 = st.tabs(["Table 1: FTE by faculty", "Table 2: gender by faculty", "Gender by grade", "Trend"])
 with tab1:
-    st.dataframe(page.table1, hide_index=True, width="content")
+    st.dataframe(page.table1_rows(), hide_index=True, width="content")
 with tab2:
-    st.dataframe(page.gender_by_faculty, hide_index=True, width="content")
+    st.dataframe(page.gender_by_faculty_rows(), hide_index=True, width="content")
 with tab3:
-    st.dataframe(page.gender_by_grade, hide_index=True, width="content")
+    st.dataframe(page.gender_by_grade_rows(), hide_index=True, width="content")
 with tab4:
-    st.dataframe(page.trend, hide_index=True, width="content")
+    st.dataframe(page.trend_rows(), hide_index=True, width="content")

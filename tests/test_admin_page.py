@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 import tracker.queries
 from tests.apputil import ADMIN, open_app
-from tracker.audit import list_events
+from tracker.audit import AuditEntry, list_events
 from tracker.auth import SYSTEM, PermissionDenied, SignInError, actor_for, sign_in
 from tracker.db import make_engine, migrate, open_engine
 from tracker.demo import load_demo
@@ -80,7 +80,7 @@ def _add(at: AppTest, email: str, *, role: str = "viewer", name: str = "", refs:
     _ok(at)
 
 
-def _events(url: str, action: str) -> list[dict[str, Any]]:
+def _events(url: str, action: str) -> list[AuditEntry]:
     with _session(url) as s:
         return list_events(session=s, actor=SYSTEM, action=action)
 
@@ -114,9 +114,9 @@ def test_add_a_lead_shows_the_generated_password_once(monkeypatch: pytest.Monkey
     with _session(db) as s:
         actor = sign_in(session=s, email="new.lead@demo.ac.uk", password=password)
     assert (actor.role, actor.owns) == ("lead", frozenset({"D1", "V2"}))
-    added = [e for e in _events(db, "user_added") if e["target"] == "new.lead@demo.ac.uk"]
-    assert [(e["actor"], e["after"]) for e in added] == [(ADMIN, "lead")]
-    every_event = " ".join(str(v) for e in _events(db, "") for v in e.values())
+    added = [e for e in _events(db, "user_added") if e.target == "new.lead@demo.ac.uk"]
+    assert [(e.actor, e.after) for e in added] == [(ADMIN, "lead")]
+    every_event = " ".join(str(v) for e in _events(db, "") for v in e.export_row().values())
     assert password not in every_event  # never in the audit log
 
     at.run()  # any later run: the password is gone from the page for good
@@ -141,7 +141,7 @@ def test_add_refuses_a_bad_email_and_writes_nothing(monkeypatch: pytest.MonkeyPa
     assert not at.success and not at.code
     assert len(_users(at)) == 9
     assert at.text_input(key="add_email").value == "not-an-email"  # kept, to be corrected
-    assert _events(db, "user_added")[0]["actor"] == "system"  # only the demo's own
+    assert _events(db, "user_added")[0].actor == "system"  # only the demo's own
 
 
 def test_add_refuses_an_existing_email(monkeypatch: pytest.MonkeyPatch, db: str) -> None:
@@ -171,7 +171,7 @@ def test_add_refuses_an_unknown_ref_and_writes_nothing(monkeypatch: pytest.Monke
     with _session(db) as s:
         assert actor_for(session=s, email="stale@demo.ac.uk") is None
         assert s.exec(select(User).where(col(User.email) == "stale@demo.ac.uk")).first() is None  # type: ignore[call-overload]
-    assert not [e for e in _events(db, "") if "stale@" in e["target"]]
+    assert not [e for e in _events(db, "") if "stale@" in e.target]
 
 
 def test_change_a_role_and_the_actions_owned(monkeypatch: pytest.MonkeyPatch, db: str) -> None:
@@ -190,8 +190,8 @@ def test_change_a_role_and_the_actions_owned(monkeypatch: pytest.MonkeyPatch, db
     with _session(db) as s:
         assert actor_for(session=s, email="viewer@demo.ac.uk").role == "lead"  # type: ignore[union-attr]
         assert owned_refs(session=s, email="viewer@demo.ac.uk") == ["D3"]
-    changed = [e for e in _events(db, "user_changed") if e["target"] == "viewer@demo.ac.uk"]
-    assert [(e["actor"], e["before"], e["after"]) for e in changed] == [(ADMIN, "viewer", "lead")]
+    changed = [e for e in _events(db, "user_changed") if e.target == "viewer@demo.ac.uk"]
+    assert [(e.actor, e.before, e.after) for e in changed] == [(ADMIN, "viewer", "lead")]
 
     # A lead's actions: pre-set to what they own; take D2 away, give D1.
     at.selectbox(key="chg_user").select("careers.lead@demo.ac.uk").run()
@@ -201,7 +201,7 @@ def test_change_a_role_and_the_actions_owned(monkeypatch: pytest.MonkeyPatch, db
     _ok(at)
     with _session(db) as s:
         assert owned_refs(session=s, email="careers.lead@demo.ac.uk") == ["D1"]
-    assert [e["before"] for e in _events(db, "action_unassigned")] == ["D2"]
+    assert [e.before for e in _events(db, "action_unassigned")] == ["D2"]
     assert _users(at)["careers.lead@demo.ac.uk"]["Actions owned"] == "D1"
 
 

@@ -40,7 +40,7 @@ def test_count_agrees_with_the_list(engine: Engine, filters: dict[str, object], 
     with Session(engine) as s:
         _fill(s)
         events = list_events(session=s, actor=SYSTEM, **filters)  # type: ignore[arg-type]
-        assert [e["target"] for e in events] == targets
+        assert [e.target for e in events] == targets
         assert count_events(session=s, actor=SYSTEM, **filters) == len(targets)  # type: ignore[arg-type]
 
 

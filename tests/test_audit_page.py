@@ -86,7 +86,7 @@ def test_the_log_shows_the_load_and_the_user_change_newest_first(monkeypatch: py
     rows = _rows(at)
     with Session(open_engine(db)) as s:
         total = count_events(session=s, actor=SYSTEM)
-        upload_id = list_events(session=s, actor=SYSTEM, action="load_updates")[0]["upload_id"]
+        upload_id = list_events(session=s, actor=SYSTEM, action="load_updates")[0].upload_id
     assert _count(at) == total == len(rows) > 100
     newest = rows[0]
     assert (newest["Who"], newest["Action"], newest["Target"], newest["Before → after"]) == (
@@ -156,7 +156,7 @@ def test_the_csv_export_is_formula_safe(db: str) -> None:
     with Session(open_engine(db)) as s:
         record(s, SYSTEM, "user_added", '=HYPERLINK("http://evil.example","click")', after="viewer", detail="+1")
         s.commit()
-        rows = list_events(session=s, actor=SYSTEM, who="system", action="user_added")
+        rows = [e.export_row() for e in list_events(session=s, actor=SYSTEM, who="system", action="user_added")]
     text = to_csv(rows)
     assert text.splitlines()[0] == HEADER
     first = next(csv.DictReader(io.StringIO(text)))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from tracker.disclosure import SUPPRESSED, average, percent, round5, rounded_rows, shown
+from tracker.records import WorkforceCell
 
 
 @pytest.mark.parametrize(
@@ -52,5 +55,6 @@ def test_suppressed_cells_show_as_two_dots() -> None:
 
 
 def test_rounded_rows_round_only_count_columns() -> None:
-    rows = [{"faculty": "Laws", "sex": "Female", "headcount": 7, "fte": 6.2, "grade": 7}]
-    assert rounded_rows(rows) == [{"faculty": "Laws", "sex": "Female", "headcount": 5, "fte": 5, "grade": 7}]
+    rows = [WorkforceCell(date(2018, 7, 31), "Laws", "Female", 7, 6.2)]
+    assert rounded_rows(rows) == [WorkforceCell(date(2018, 7, 31), "Laws", "Female", 5, 5)]
+    assert rows[0].headcount == 7  # copies: the exact figures are untouched

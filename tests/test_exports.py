@@ -223,7 +223,7 @@ DOWNLOADS = {
     ("upload.py", "Download the update template"): "template",  # template_for: tracker.templates
     ("upload.py", "Plan template"): "plan_template",  # no user text in it
     ("upload.py", "Workforce template"): "workforce_template",  # no user text in it
-    ("uploads.py", "f\"Download {md(row['filename'])}\""): "original",  # the file as the user sent it
+    ("uploads.py", "f'Download {md(row.filename)}'"): "original",  # the file as the user sent it
 }
 
 

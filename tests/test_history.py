@@ -14,6 +14,7 @@ from tracker.auth import Actor, PermissionDenied, actor_for
 from tracker.db import open_engine
 from tracker.demo import DEMO_DIR
 from tracker.history import issue_rows, list_uploads_for, template_for, upload_file, upload_issues
+from tracker.ingest.base import Issue
 from tracker.ingest.reader import read_workbook
 from tracker.load import load_file
 from tracker.models import Upload
@@ -50,14 +51,15 @@ def test_a_lead_sees_only_their_own_uploads_and_an_admin_all(session: Session) -
     bad = _load(session, CAREERS, BAD_D2, "bad.csv")
     theirs = _load(session, COP, GOOD_D1, "d1.csv")
     careers = list_uploads_for(session=session, actor=_actor(session, CAREERS))
-    assert [u["id"] for u in careers] == [bad, mine]  # newest first
-    assert {u["uploaded_by"] for u in careers} == {CAREERS}
-    assert careers[0]["outcome"] == "rejected" and careers[0]["issues_found"] == 1
-    assert careers[1]["outcome"] == "loaded" and careers[1]["has_file"]
-    assert [u["id"] for u in list_uploads_for(session=session, actor=_actor(session, COP))] == [theirs]
+    assert [u.id for u in careers] == [bad, mine]  # newest first
+    assert {u.uploaded_by for u in careers} == {CAREERS}
+    assert careers[0].outcome == "rejected" and careers[0].issues_found == 1
+    assert careers[1].outcome == "loaded" and careers[1].has_file is True
+    assert careers[1].kind == "updates" and careers[1].duplicate_of is None
+    assert [u.id for u in list_uploads_for(session=session, actor=_actor(session, COP))] == [theirs]
     everyone = list_uploads_for(session=session, actor=_actor(session, ADMIN))
     assert len(everyone) == 13 + 3  # the demo's files and the three above
-    assert {mine, bad, theirs} <= {u["id"] for u in everyone}
+    assert {mine, bad, theirs} <= {u.id for u in everyone}
     assert list_uploads_for(session=session, actor=_actor(session, VIEWER)) == []
     assert len(list_uploads_for(session=session, actor=_actor(session, ADMIN), limit=5)) == 5
 
@@ -93,8 +95,11 @@ def test_a_rejected_file_keeps_its_bytes_and_issues(session: Session) -> None:
     lead = _actor(session, CAREERS)
     assert upload_file(session=session, actor=lead, upload_id=uid) == ("bad.csv", BAD_D2)
     (issue,) = upload_issues(session=session, actor=lead, upload_id=uid)
-    assert (issue["Sheet"], issue["Row"], issue["Column"], issue["Value"]) == ("bad", "2", "Status", "Purple")
-    assert "not a status" in issue["Problem"]
+    assert (issue.sheet, issue.row, issue.column, issue.value) == ("bad", 2, "Status", "Purple")
+    assert issue.severity == "error" and issue.code
+    (row,) = issue_rows([issue])  # as the Uploads page shows it
+    assert (row["Sheet"], row["Row"], row["Column"], row["Value"]) == ("bad", "2", "Status", "Purple")
+    assert "not a status" in row["Problem"] and row["Severity"] == "error"
 
 
 def test_a_duplicate_keeps_no_bytes(session: Session) -> None:
@@ -136,11 +141,11 @@ def test_the_template_is_prefilled_with_the_users_actions(
 
 def test_issue_rows_filter_by_severity() -> None:
     issues = [
-        {"sheet": "Progress", "row": 7, "column": "Note", "value": None, "message": "a note is required"},
-        {"sheet": "Progress", "row": 9, "column": "Ref", "value": "V9", "message": "withdrawn", "severity": "warning"},
+        Issue("Progress", 7, "Note", None, "note_required", "a note is required"),
+        Issue("Progress", 9, "Ref", "V9", "withdrawn", "withdrawn", "warning"),
     ]
     assert [r["Row"] for r in issue_rows(issues)] == ["7", "9"]
     assert [r["Row"] for r in issue_rows(issues, severity="error")] == ["7"]
-    assert issue_rows([{"sheet": "HR", "row": None, "message": "no as-of date"}])[0]["Row"] == ""
+    assert issue_rows([Issue("HR", None, None, None, "no_as_of", "no as-of date")])[0]["Row"] == ""
     assert issue_rows(issues, severity="warning")[0]["Value"] == "V9"
     assert issue_rows(issues)[0]["Value"] == ""

@@ -31,7 +31,7 @@ from tracker.models import (
     WorkforceRecord,
 )
 from tracker.plans import current_plan
-from tracker.records import MeasurePoint
+from tracker.records import MeasurePoint, WorkforceCell
 from tracker.users import list_users
 
 MakeXlsx = Callable[[dict[str, list[list[Any]]]], bytes]
@@ -163,13 +163,14 @@ def test_plan_updates_workforce_round_trip(session: Session, make_xlsx: MakeXlsx
     assert [(m.ref, m.name, m.target, m.values) for m in measures] == [
         ("D1", "COP members", 300.0, [MeasurePoint(date(2019, 3, 31), 120.0)])
     ]
+    snap = date(2018, 7, 31)
     assert queries.workforce_by_faculty(session=session) == [
-        {"as_of": "2018-07-31", "faculty": "Engineering", "sex": "Female", "headcount": 1, "fte": 1.0},
-        {"as_of": "2018-07-31", "faculty": "Engineering", "sex": "Male", "headcount": 2, "fte": 1.5},
-        {"as_of": "2018-07-31", "faculty": "Life Sciences", "sex": "Female", "headcount": 1, "fte": 0.8},
+        WorkforceCell(snap, "Engineering", "Female", 1, 1.0),
+        WorkforceCell(snap, "Engineering", "Male", 2, 1.5),
+        WorkforceCell(snap, "Life Sciences", "Female", 1, 0.8),
     ]
     ups = queries.list_uploads(session=session)
-    assert [(u["filename"], u["kind"], u["outcome"], u["rows_accepted"]) for u in ups] == [
+    assert [(u.filename, u.kind, u.outcome, u.rows_accepted) for u in ups] == [
         ("hr.csv", "workforce", "loaded", 3),
         ("feb.xlsx", "updates", "loaded", 1),
         ("mar.xlsx", "updates", "loaded", 3),
@@ -567,11 +568,11 @@ def test_demo_data_set_loads(session: Session) -> None:
     assert all(a.last_update is not None for a in actions)
 
     wf = queries.workforce_by_faculty(session=session)
-    snapshots = sorted({r["as_of"] for r in wf})
+    snapshots = sorted({r.as_of for r in wf})
     assert len(snapshots) >= 3
-    first = [r for r in wf if r["as_of"] == "2018-07-31"]
-    assert 1000 <= sum(r["fte"] for r in first) <= 1100
-    assert len({r["faculty"] for r in first}) == 11
+    first = [r for r in wf if r.as_of == date(2018, 7, 31)]
+    assert 1000 <= sum(r.fte for r in first) <= 1100
+    assert len({r.faculty for r in first}) == 11
 
     users = list_users(session=session)
     assert sorted({u["role"] for u in users}) == sorted(ROLES)
@@ -581,4 +582,4 @@ def test_demo_data_set_loads(session: Session) -> None:
     leads = {u["email"]: u["actions"] for u in users if u["role"] == "lead"}
     assert leads["apprentices.lead@demo.ac.uk"] == ["D3"]
     assert sorted(r for refs in leads.values() for r in refs) == ["D1", "D2", "D3", "U1", "V1", "V2"]
-    assert all(u["outcome"] == "loaded" for u in queries.list_uploads(session=session))
+    assert all(u.outcome == "loaded" for u in queries.list_uploads(session=session))

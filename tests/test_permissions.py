@@ -338,7 +338,7 @@ def _check_users_listed(c: Ctx, who: Actor, result: Any, before: dict[str, Any],
 
 def _check_audit_read(c: Ctx, who: Actor, result: Any, before: dict[str, Any], after: dict[str, Any]) -> None:
     assert len(result) == before["last_event"] > 0
-    assert result[0]["id"] == before["last_event"]
+    assert result[0].id == before["last_event"]
     assert after == before
 
 

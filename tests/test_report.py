@@ -604,7 +604,7 @@ def test_a_pack_from_an_empty_database(tmp_path: Path) -> None:
     with Session(engine) as s:
         assert default_period(session=s, today=date(2025, 3, 1)) == (date(2025, 3, 1), date(2025, 3, 1))
         result = build_pack(session=s, actor=board, today=date(2025, 3, 1), charts=False)
-        assert [p["id"] for p in list_packs(session=s, actor=board)] == [result.pack_id]
+        assert [p.id for p in list_packs(session=s, actor=board)] == [result.pack_id]
     engine.dispose()
     read = read_pdf(result, "empty-database")
     text = flat(read.text)
@@ -633,7 +633,7 @@ def test_a_kept_pack_comes_back_byte_for_byte(plain_pack: Read, demo_engine: Eng
     result = plain_pack.result
     with Session(demo_engine) as s:
         name, data = pack_pdf(session=s, actor=board, pack_id=result.pack_id)
-        listed = {p["id"]: p for p in list_packs(session=s, actor=board)}
+        listed = {p.id: p for p in list_packs(session=s, actor=board)}
         row = s.get(BoardPack, result.pack_id)
         events = s.exec(select(AuditEvent).where(col(AuditEvent.action) == "pack_built")).scalars().all()  # type: ignore[call-overload]
         with pytest.raises(PackNotFound):
@@ -648,8 +648,10 @@ def test_a_kept_pack_comes_back_byte_for_byte(plain_pack: Read, demo_engine: Eng
         len(result.pdf),
     )
     assert row.built_by == DEMO_ADMIN and row.has_charts is False
-    assert listed[result.pack_id]["built_at"].tzinfo is not None
-    assert listed[result.pack_id]["title"] == result.title and "content" not in listed[result.pack_id]
+    kept = listed[result.pack_id]
+    assert kept.built_at.tzinfo is not None and kept.filename == result.filename
+    assert (kept.title, kept.sha256, kept.pages, kept.has_charts) == (result.title, row.sha256, result.pages, False)
+    assert not hasattr(kept, "content")  # listed without its bytes
     assert any(e.target == result.title and e.actor == DEMO_ADMIN and e.upload_id is None for e in events)
 
 
@@ -730,7 +732,7 @@ def test_packs_are_kept_on_postgresql(pg_engine: Engine) -> None:
         name, data = pack_pdf(session=s, actor=board, pack_id=first.pack_id)
         assert data == first.pdf and name == first.filename
         listed = list_packs(session=s, actor=board)
-        assert [p["id"] for p in listed] == [first.pack_id] and listed[0]["built_at"].tzinfo is not None
+        assert [p.id for p in listed] == [first.pack_id] and listed[0].built_at.tzinfo is not None
         assert default_period(session=s, today=date(2025, 6, 1)) == (date(2025, 3, 1), date(2025, 6, 1))
 
 

@@ -272,7 +272,7 @@ def test_an_admin_loads_a_workforce_extract_with_its_date(monkeypatch: pytest.Mo
     assert preview.iloc[0]["From"] == "none" and preview.iloc[0]["Details"] == "a new snapshot"
     confirm(at)
     assert "Loaded hr.csv" in plain(at.success[0].value)
-    assert ("See the workforce snapshot of 31 March 2021", "snapshot=2021-03-31") in {
+    assert ("See the workforce snapshot of 31 Mar 2021", "snapshot=2021-03-31") in {
         (p.proto.label, p.proto.query_string) for p in at.get("page_link")
     }
 

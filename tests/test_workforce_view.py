@@ -16,7 +16,7 @@ from tracker.demo import load_demo
 from tracker.disclosure import round5
 from tracker.models import WorkforceRecord
 from tracker.text import plotted
-from tracker.views.workforce import NO_GRADE, snapshot_for, workforce_choices, workforce_view
+from tracker.views.workforce import NO_GRADE, FteRow, snapshot_for, workforce_choices, workforce_view
 
 S2018, S2019, S2020, S2021 = date(2018, 7, 31), date(2019, 7, 31), date(2020, 7, 31), date(2021, 7, 31)
 ENG, MAPS, LAWS = "Engineering Sciences", "Mathematical & Physical Sciences", "Laws"
@@ -67,8 +67,13 @@ def test_demo_2018_totals_exact_and_rounded(demo: Session) -> None:
     assert rounded.fte == 1045 and rounded.headcount == 1100
     assert isinstance(rounded.fte, int)
     assert len(exact.faculties) == 11 and len(exact.table1) == 12  # 11 faculties and the total row
-    assert exact.table1[-1] == {"Faculty": "Total", "FTE": 1045.0, "Headcount": 1101}
-    assert _by(exact.table1, "Faculty")["Life Sciences"] == {"Faculty": "Life Sciences", "FTE": 210.0, "Headcount": 222}
+    assert exact.table1[-1] == FteRow("Total", 1045.0, 1101)
+    assert exact.table1_rows()[-1] == {"Faculty": "Total", "FTE": 1045.0, "Headcount": 1101}
+    assert _by(exact.table1_rows(), "Faculty")["Life Sciences"] == {
+        "Faculty": "Life Sciences",
+        "FTE": 210.0,
+        "Headcount": 222,
+    }
     assert exact.pct_female == rounded.pct_female == 47.8  # 526 of 1,101: percentages always from exact figures
     assert exact.snapshots == [S2018, S2019, S2020, S2021]
 
@@ -76,10 +81,10 @@ def test_demo_2018_totals_exact_and_rounded(demo: Session) -> None:
 def test_rounding_applies_to_every_count_and_totals_come_from_exact_totals(demo: Session) -> None:
     exact = workforce_view(session=demo, as_of=S2021, rounded=False, faculty=(ENG, LAWS, "Life Sciences"))
     rounded = workforce_view(session=demo, as_of=S2021, faculty=(ENG, LAWS, "Life Sciences"))
-    tables = ("table1", "gender_by_faculty", "gender_by_grade", "trend")
+    tables = ("table1_rows", "gender_by_faculty_rows", "gender_by_grade_rows", "trend_rows")
     checked = 0
     for name in tables:
-        ex_rows, ro_rows = getattr(exact, name), getattr(rounded, name)
+        ex_rows, ro_rows = getattr(exact, name)(), getattr(rounded, name)()
         assert len(ex_rows) == len(ro_rows), name
         for ex, ro in zip(ex_rows, ro_rows, strict=True):
             for col, value in ro.items():
@@ -96,14 +101,16 @@ def test_rounding_applies_to_every_count_and_totals_come_from_exact_totals(demo:
                 if col in ro:
                     assert ro[col] == round5(ex[col]), (chart_ro.title, ro)
     # The total is rounded from the exact total, not summed from rounded faculties.
-    assert rounded.table1[-1]["FTE"] == round5(exact.table1[-1]["FTE"])
+    assert rounded.table1[-1].fte == round5(exact.table1[-1].fte)
     assert rounded.fte == round5(exact.fte)
-    assert exact.table1[-1]["FTE"] == pytest.approx(sum(r["FTE"] for r in exact.table1[:-1]))
+    assert exact.table1[-1].fte == pytest.approx(sum(r.fte for r in exact.table1[:-1]))
 
 
 def test_small_faculties_have_suppressed_percentages(demo: Session) -> None:
     page = workforce_view(session=demo, as_of=S2018)
-    rows = _by(page.gender_by_faculty, "Faculty")
+    laws = next(r for r in page.gender_by_faculty if r.name == LAWS)
+    assert laws.pct_female == laws.pct_male == ".." and laws.headcount == 5
+    rows = _by(page.gender_by_faculty_rows(), "Faculty")
     # Laws has 7 staff and Social & Historical Sciences 22: under 22.5, so no percentages.
     assert rows[LAWS]["% female"] == rows[LAWS]["% male"] == ".."
     assert rows["Social & Historical Sciences"]["% female"] == ".."
@@ -156,7 +163,7 @@ def test_flags_follow_the_threshold(demo: Session, threshold: float, expected: d
 def test_flags_name_the_direction_in_words(demo: Session) -> None:
     page = workforce_view(session=demo, as_of=S2018, threshold=0.7)
     assert [(f.faculty, f.text) for f in page.flags] == [(ENG, "80.6% male"), (MAPS, "79.6% male")]
-    assert page.flag_rows[0] == {
+    assert page.flag_rows()[0] == {
         "Faculty": ENG,
         "Imbalance": "80.6% male (threshold 70%)",
         "Mostly": "Male",
@@ -200,31 +207,40 @@ def test_as_of_picks_the_latest_snapshot_on_or_before_it(demo: Session, as_of: d
 
 def test_trend_runs_over_every_snapshot_up_to_the_one_shown(demo: Session) -> None:
     page = workforce_view(session=demo, rounded=False)
-    assert [r["Snapshot"] for r in page.trend] == [S2018, S2019, S2020, S2021]
-    assert {r["Series"] for r in page.trend} == {"All faculties"}
-    assert [r["FTE"] for r in page.trend] == [1045.0, 1071.1, 1092.7, 1099.1]
-    assert [r["Headcount"] for r in page.trend] == [1101, 1132, 1159, 1166]
-    assert page.trend[0]["% female"] == "47.8%"
+    assert [r.as_of for r in page.trend] == [S2018, S2019, S2020, S2021]
+    assert {r.series for r in page.trend} == {"All faculties"}
+    assert [r.fte for r in page.trend] == [1045.0, 1071.1, 1092.7, 1099.1]
+    assert [r.headcount for r in page.trend] == [1101, 1132, 1159, 1166]
+    assert page.trend[0].pct_female == 47.8 and page.trend[0].female + page.trend[0].male <= 1101
+    assert page.trend_rows()[0] == {
+        "Snapshot": S2018,
+        "Series": "All faculties",
+        "FTE": 1045.0,
+        "Headcount": 1101,
+        "Female": page.trend[0].female,
+        "Male": page.trend[0].male,
+        "% female": "47.8%",
+    }
     assert len(page.charts[3].figure.data[0].x) == 4 and len(page.charts[4].figure.data[0].x) == 4
     assert page.charts[3].summary.startswith(
         "Technical staff FTE went from 1,045 at 31 Jul 2018 to 1,099.1 at 31 Jul 2021 (4 snapshots)."
     )
     earlier = workforce_view(session=demo, as_of=S2019)
-    assert [r["Snapshot"] for r in earlier.trend] == [S2018, S2019]
+    assert [r.as_of for r in earlier.trend] == [S2018, S2019]
     assert earlier.previous == S2018 and earlier.fte_change == 1070 - 1045
 
 
 def test_faculty_filter_limits_tables_and_adds_trend_series(demo: Session) -> None:
     page = workforce_view(session=demo, rounded=False, faculty=(ENG,))
     assert page.selected == (ENG,)
-    assert [r["Faculty"] for r in page.table1] == [ENG, "Total (selected faculties)"]
+    assert [r.faculty for r in page.table1] == [ENG, "Total (selected faculties)"]
     assert page.fte == 154.3 and page.headcount == 161
     assert page.pct_female == 21.1
     assert [f.faculty for f in page.flags] == [ENG]
-    series = [r["Series"] for r in page.trend]
+    series = [r.series for r in page.trend]
     assert series.count("All faculties") == 4 and series.count(ENG) == 4
-    assert [r["FTE"] for r in page.trend if r["Series"] == ENG] == [150.0, 154.3, 156.9, 154.3]
-    assert sum(r["Headcount"] for r in page.gender_by_grade[:-1]) == 161
+    assert [r.fte for r in page.trend if r.series == ENG] == [150.0, 154.3, 156.9, 154.3]
+    assert sum(r.headcount for r in page.gender_by_grade[:-1]) == 161
     assert page.previous == S2020 and page.fte_change == pytest.approx(154.3 - 156.9)
     assert page.charts[0].summary.startswith("154.3 technical staff FTE at 31 Jul 2021 across 1 selected faculty;")
     assert len(page.charts[3].figure.data) == 2  # all faculties, and Engineering Sciences
@@ -284,18 +300,19 @@ def test_percentages_come_from_exact_figures_and_totals_from_exact_totals(db: Se
     )
     rounded = workforce_view(session=db)
     exact = workforce_view(session=db, rounded=False)
-    alpha = _by(rounded.gender_by_faculty, "Faculty")["Alpha"]
+    alpha = _by(rounded.gender_by_faculty_rows(), "Faculty")["Alpha"]
     # 12 and 13 round to 10 and 15, but 12 of 25 is 48%, not 40%.
     assert (alpha["Female"], alpha["Male"], alpha["Headcount"], alpha["% female"]) == (10, 15, 25, "48.0%")
-    assert _by(rounded.gender_by_faculty, "Faculty")["Beta"]["% female"] == ".."
-    fte = _by(rounded.table1, "Faculty")
+    assert _by(rounded.gender_by_faculty_rows(), "Faculty")["Beta"]["% female"] == ".."
+    fte = _by(rounded.table1_rows(), "Faculty")
     assert (fte["Alpha"]["FTE"], fte["Beta"]["FTE"], fte["Gamma"]["FTE"]) == (25, 0, 0)
     # 24 + 2.4 + 2.4 = 28.8 exact: the total is 30, not the 25 the rounded parts add up to.
     assert exact.fte == 28.8 and rounded.fte == 30 and fte["Total"]["FTE"] == 30
     assert rounded.headcount == 30 and exact.headcount == 28
     assert rounded.pct_female == exact.pct_female == 50.0  # 14 of 28
     assert "Other" not in alpha and "Not known" not in alpha  # no such staff: no empty columns
-    assert [r["Grade"] for r in exact.gender_by_grade] == ["Grade 6", "Grade 9", "Grade 10", "Total"]
+    assert [r.name for r in exact.gender_by_grade] == ["Grade 6", "Grade 9", "Grade 10", "Total"]
+    assert [r["Grade"] for r in exact.gender_by_grade_rows()] == ["Grade 6", "Grade 9", "Grade 10", "Total"]
 
 
 def test_threshold_boundary_and_other_sexes(db: Session) -> None:
@@ -314,10 +331,10 @@ def test_threshold_boundary_and_other_sexes(db: Session) -> None:
     assert [(f.faculty, f.sex, f.text) for f in at_70.flags] == [("Exactly", "Male", "70.0% male")]
     assert workforce_view(session=db, threshold=0.71).flags == []
     # 20 of 31 is 64.5%: Not known and Other count in the population but are never the dominant sex.
-    mixed = _by(at_70.gender_by_faculty, "Faculty")["Mixed"]
+    mixed = _by(at_70.gender_by_faculty_rows(), "Faculty")["Mixed"]
     assert mixed["% female"] == "64.5%" and mixed["Not known"] == 5 and mixed["Other"] == 0
     assert workforce_view(session=db, threshold=0.6).flags[-1].faculty == "Mixed"
-    assert [r["Grade"] for r in at_70.gender_by_grade] == ["G1", NO_GRADE, "Total"]
+    assert [r.name for r in at_70.gender_by_grade] == ["G1", NO_GRADE, "Total"]
 
 
 def test_a_single_snapshot_says_there_is_no_trend_yet(db: Session) -> None:

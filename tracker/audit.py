@@ -9,20 +9,23 @@ Example:
     >>> from tracker.auth import SYSTEM
     >>> with Session(open_engine("sqlite://")) as s:
     ...     record(s, SYSTEM, "user_added", "a@uni.ac.uk", after="viewer")
-    ...     [(e["action"], e["target"], e["after"]) for e in list_events(session=s, actor=SYSTEM)]
+    ...     [(e.action, e.target, e.after) for e in list_events(session=s, actor=SYSTEM)]
     [('user_added', 'a@uni.ac.uk', 'viewer')]
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, func, select
 from sqlmodel import Session, col
 
 from tracker.auth import Actor, PermissionDenied, require
 from tracker.models import AuditEvent, utcnow
+
+Ts = TypeVarTuple("Ts")
 
 
 def record(
@@ -64,7 +67,7 @@ def require_logged(session: Session, actor: Actor, operation: str, target: str =
         ...         require_logged(s, Actor("v@uni.ac.uk", "viewer"), "manage_users", "a@uni.ac.uk")
         ...     except PermissionDenied:
         ...         pass
-        ...     [(e["actor"], e["action"], e["target"]) for e in list_events(session=s, actor=SYSTEM)]
+        ...     [(e.actor, e.action, e.target) for e in list_events(session=s, actor=SYSTEM)]
         [('v@uni.ac.uk', 'refused', 'a@uni.ac.uk')]
     """
     try:
@@ -76,8 +79,8 @@ def require_logged(session: Session, actor: Actor, operation: str, target: str =
 
 
 def _filtered(
-    q: Select[Any], *, who: str, action: str, since: date | None, until: date | None, text: str
-) -> Select[Any]:
+    q: Select[*Ts], *, who: str, action: str, since: date | None, until: date | None, text: str
+) -> Select[*Ts]:
     """`q` narrowed to the events matching the filters (shared by listing and counting)."""
     if who:
         q = q.where(col(AuditEvent.actor) == who)
@@ -93,6 +96,66 @@ def _filtered(
     return q
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One event of the log as read back; `at` is when it was recorded (UTC)."""
+
+    id: int
+    at: datetime | None
+    actor: str
+    action: str  # what was done: load_updates, user_added, refused, …
+    target: str
+    before: str
+    after: str
+    detail: str
+    upload_id: int | None
+
+    @property
+    def when(self) -> str:
+        """'2020-10-31 12:00:05', as the log shows and exports it ('' if no time was recorded)."""
+        return self.at.isoformat(sep=" ", timespec="seconds") if self.at else ""
+
+    @property
+    def change(self) -> str:
+        """'before → after', or the one side there is.
+
+        Example:
+            >>> from dataclasses import replace
+            >>> e = AuditEntry(1, None, "system", "user_changed", "a@uni.ac.uk", "viewer", "lead", "", None)
+            >>> e.change, replace(e, before="").change, replace(e, after="").change
+            ('viewer → lead', '→ lead', 'viewer →')
+        """
+        if self.before and self.after:
+            return f"{self.before} → {self.after}"
+        return f"→ {self.after}" if self.after else (f"{self.before} →" if self.before else "")
+
+    def export_row(self) -> dict[str, Any]:
+        """The event for a CSV or Excel export: its fields under their own names, the time as `when` gives it."""
+        return {
+            "id": self.id,
+            "at": self.when,
+            "actor": self.actor,
+            "action": self.action,
+            "target": self.target,
+            "before": self.before,
+            "after": self.after,
+            "detail": self.detail,
+            "upload_id": self.upload_id,
+        }
+
+    def display_row(self) -> dict[str, str]:
+        """The event as the Audit log page's table shows it, under its column headings."""
+        return {
+            "When": self.when,
+            "Who": self.actor,
+            "Action": self.action,
+            "Target": self.target,
+            "Before → after": self.change,
+            "Upload": str(self.upload_id or ""),
+            "Detail": self.detail,
+        }
+
+
 def list_events(
     *,
     session: Session,
@@ -103,7 +166,7 @@ def list_events(
     until: date | None = None,
     text: str = "",
     limit: int = 2000,
-) -> list[dict[str, Any]]:
+) -> list[AuditEntry]:
     """Events newest first, filtered (administrators only).
 
     Example:
@@ -114,22 +177,20 @@ def list_events(
         []
     """
     require_logged(session, actor, "read_audit", "audit log")
-    q = select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)
+    q = select(
+        col(AuditEvent.id),
+        col(AuditEvent.at),
+        col(AuditEvent.actor),
+        col(AuditEvent.action),
+        col(AuditEvent.target),
+        col(AuditEvent.before),
+        col(AuditEvent.after),
+        col(AuditEvent.detail),
+        col(AuditEvent.upload_id),
+    )
     q = _filtered(q, who=who, action=action, since=since, until=until, text=text)
-    return [
-        {
-            "id": e.id,
-            "at": e.at.isoformat(sep=" ", timespec="seconds") if e.at else "",
-            "actor": e.actor,
-            "action": e.action,
-            "target": e.target,
-            "before": e.before,
-            "after": e.after,
-            "detail": e.detail,
-            "upload_id": e.upload_id,
-        }
-        for e in session.exec(q).scalars()  # type: ignore[call-overload]
-    ]
+    q = q.order_by(col(AuditEvent.id).desc()).limit(limit)
+    return [AuditEntry(*r) for r in session.exec(q).all()]  # type: ignore[call-overload]
 
 
 def audit_actions(*, session: Session) -> list[str]:

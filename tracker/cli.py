@@ -431,11 +431,13 @@ def _show(args: argparse.Namespace, session: Session, actor: Actor) -> int:
         rows = list_users(session=session, actor=actor)
     elif args.what == "workforce":
         # --as gives what the pages give that user: HESA-rounded figures unless their role may see exact ones.
-        rows = queries.workforce_by_faculty(session=session, actor=actor)
+        rows = [as_row(c) for c in queries.workforce_by_faculty(session=session, actor=actor)]
         if not actor.can("see_exact_figures"):
             print(f"note: {ROUNDING_NOTE}", file=sys.stderr)
     elif args.what == "uploads":
-        rows = queries.list_uploads(session=session, actor=actor)  # a non-administrator: their own uploads
+        # A non-administrator: their own uploads. The listing names the file's hash, not whether its bytes were kept.
+        uploads = queries.list_uploads(session=session, actor=actor)
+        rows = [as_row(u, omit=("duplicate_of", "has_file")) for u in uploads]
     else:
         fn: dict[str, Callable[..., Sequence[Any]]]
         fn = {

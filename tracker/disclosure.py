@@ -16,7 +16,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
 
 SUPPRESSED = ".."
 MIN_PERCENT_POPULATION = 22.5
@@ -49,24 +55,24 @@ def average(values: Sequence[float], *, people: int | None = None, digits: int =
     return round(sum(values) / len(values), digits)
 
 
-def rounded_rows(
-    rows: Iterable[dict[str, Any]],
-    *,
-    counts: Sequence[str] = ("headcount", "fte"),
-) -> list[dict[str, Any]]:
-    """Copies of `rows` with the `counts` columns rounded by `round5` (other columns untouched).
+def rounded_rows(rows: Iterable[R], *, counts: Sequence[str] = ("headcount", "fte")) -> list[R]:
+    """Copies of the records `rows` (frozen dataclasses) with their `counts` fields rounded by `round5`
+    (other fields, and counts that are None, untouched).
 
     Example:
-        >>> rounded_rows([{"faculty": "Laws", "headcount": 6, "fte": 5.4}])
-        [{'faculty': 'Laws', 'headcount': 5, 'fte': 5}]
+        >>> from dataclasses import dataclass
+        >>> @dataclass(frozen=True)
+        ... class Cell:
+        ...     faculty: str
+        ...     headcount: int
+        ...     fte: float
+        >>> rounded_rows([Cell("Laws", 6, 5.4)])
+        [Cell(faculty='Laws', headcount=5, fte=5)]
     """
     out = []
     for r in rows:
-        r2 = dict(r)
-        for c in counts:
-            if c in r2 and r2[c] is not None:
-                r2[c] = round5(r2[c])
-        out.append(r2)
+        values = {c: round5(v) for c in counts if (v := getattr(r, c, None)) is not None}
+        out.append(replace(r, **values))
     return out
 
 

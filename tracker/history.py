@@ -13,26 +13,28 @@ Example:
     ...                     actor=admin, plan_start=date(2018, 11, 1))
     ...     mine, theirs = list_uploads_for(session=s, actor=admin), list_uploads_for(session=s, actor=lead)
     ...     name, data = upload_file(session=s, actor=admin, upload_id=out.upload_id)
-    >>> [u["filename"] for u in mine], theirs, name, data[:5]
+    >>> [u.filename for u in mine], theirs, name, data[:5]
     (['p.csv'], [], 'p.csv', b'Theme')
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from tracker.auth import ROLE_CAN, Actor, PermissionDenied
 from tracker.charts.plan import status_label
-from tracker.ingest.base import Issue
+from tracker.ingest.base import Issue, Severity
 from tracker.ingest.cells import col_letter
 from tracker.ingest.columns import column_labels
 from tracker.load import KIND_OPERATION, KINDS
 from tracker.models import Upload
+from tracker.queries import list_uploads
+from tracker.records import UploadRow
 from tracker.text import day
 
 KIND_LABELS = {
@@ -99,11 +101,10 @@ def template_for(*, session: Session, actor: Actor) -> tuple[str, bytes]:
     return name, updates_template(refs=refs, prefill=prefill)
 
 
-def list_uploads_for(*, session: Session, actor: Actor, limit: int = 500) -> list[dict[str, Any]]:
+def list_uploads_for(*, session: Session, actor: Actor, limit: int = 500) -> list[UploadRow]:
     """Upload attempts `actor` may see, newest first: an administrator every one, anyone else their own.
 
-    Each row: id, uploaded_at, filename, kind, uploaded_by, outcome, rows_accepted, issues_found, message,
-    size_bytes, duplicate_of, has_file (whether the original bytes are kept). The bytes themselves are not read.
+    The file's bytes are not read: `has_file` says whether they were kept.
 
     Example:
         >>> from tracker.db import open_engine
@@ -111,24 +112,7 @@ def list_uploads_for(*, session: Session, actor: Actor, limit: int = 500) -> lis
         ...     list_uploads_for(session=s, actor=Actor("l@uni.ac.uk", "lead"))
         []
     """
-    fields = (
-        col(Upload.id),
-        col(Upload.uploaded_at),
-        col(Upload.filename),
-        col(Upload.kind),
-        col(Upload.uploaded_by),
-        col(Upload.outcome),
-        col(Upload.rows_accepted),
-        col(Upload.issues_found),
-        col(Upload.message),
-        col(Upload.size_bytes),
-        col(Upload.duplicate_of),
-    )
-    q = select(*fields, col(Upload.content).is_not(None).label("has_file"))
-    if not actor.can("download_any_upload"):
-        q = q.where(col(Upload.uploaded_by) == actor.email)
-    q = q.order_by(col(Upload.id).desc()).limit(limit)
-    return [dict(r._mapping) for r in session.exec(q).all()]  # type: ignore[call-overload]
+    return list_uploads(session=session, actor=actor, limit=limit)
 
 
 def _upload(session: Session, actor: Actor, upload_id: int, what: str) -> Upload:
@@ -168,8 +152,9 @@ def upload_file(*, session: Session, actor: Actor, upload_id: int) -> tuple[str,
     return up.filename, bytes(up.content)
 
 
-def upload_issues(*, session: Session, actor: Actor, upload_id: int) -> list[dict[str, Any]]:
-    """The issues found in one upload, as `issue_rows` gives them (the actor's own upload, or any for an admin).
+def upload_issues(*, session: Session, actor: Actor, upload_id: int) -> list[Issue]:
+    """The issues found in one upload, as the loader found them (the actor's own upload, or any for an admin);
+    `issue_rows` makes them a table.
 
     Example:
         >>> from tracker.db import open_engine
@@ -180,37 +165,55 @@ def upload_issues(*, session: Session, actor: Actor, upload_id: int) -> list[dic
         ValueError: there is no upload 1
     """
     up = _upload(session, actor, upload_id, "see the issues of")
-    return issue_rows(up.issues)
+    return [stored_issue(d) for d in up.issues]
+
+
+def stored_issue(d: Mapping[str, Any]) -> Issue:
+    """An issue as an upload keeps it (`Issue.as_dict`; an older upload's may lack a field) back as an `Issue`.
+
+    Example:
+        >>> stored_issue({"sheet": "HR", "row": 7, "value": 3, "message": "not a grade"})
+        Issue(sheet='HR', row=7, column=None, value='3', code='', message='not a grade', severity='error')
+    """
+    value = d.get("value")
+    return Issue(
+        sheet=str(d.get("sheet") or ""),
+        row=d.get("row"),
+        column=d.get("column") or None,
+        value=None if value is None else str(value),
+        code=str(d.get("code") or ""),
+        message=str(d.get("message") or ""),
+        severity="warning" if d.get("severity") == "warning" else "error",
+    )
 
 
 def issue_rows(
-    issues: Iterable[Issue | Mapping[str, Any]], severity: str | None = None, *, saying: str = "Problem"
-) -> list[dict[str, Any]]:
-    """Issues as table rows: Sheet, Row (as Excel numbers it, as text: blank for a problem with the whole
-    sheet or file), Column, Value, Problem (or `saying`: the reader's notes are guesses, not problems), and
-    Severity; only those of `severity` when given (and then no Severity column).
+    issues: Iterable[Issue], severity: Severity | None = None, *, saying: str = "Problem"
+) -> list[dict[str, str]]:
+    """Issues as table rows, headed as the pages show them: Sheet, Row (as Excel numbers it, as text: blank for a
+    problem with the whole sheet or file), Column, Value, Problem (or `saying`: the reader's notes are guesses,
+    not problems), and Severity; only those of `severity` when given (and then no Severity column).
 
     Example:
         >>> bad = Issue("Progress", 412, "Status", "Purple", "bad_status", "not a status")
         >>> issue_rows([bad])  # doctest: +ELLIPSIS
         [{'Sheet': 'Progress', 'Row': '412', 'Column': 'Status', 'Value': 'Purple', 'Problem': 'not a status', ...}]
-        >>> issue_rows([bad.as_dict()], severity="warning")
+        >>> issue_rows([bad], severity="warning")
         []
     """
     out = []
     for i in issues:
-        d = i.as_dict() if isinstance(i, Issue) else dict(i)
-        if severity is not None and d.get("severity", "error") != severity:
+        if severity is not None and i.severity != severity:
             continue
         row = {
-            "Sheet": d.get("sheet") or "",
-            "Row": "" if d.get("row") is None else str(d["row"]),
-            "Column": d.get("column") or "",
-            "Value": "" if d.get("value") is None else str(d["value"]),
-            saying: d.get("message") or "",
+            "Sheet": i.sheet or "",
+            "Row": "" if i.row is None else str(i.row),
+            "Column": i.column or "",
+            "Value": "" if i.value is None else str(i.value),
+            saying: i.message or "",
         }
         if severity is None:
-            row["Severity"] = d.get("severity", "error")
+            row["Severity"] = i.severity
         out.append(row)
     return out
 
@@ -287,39 +290,41 @@ def change_rows(kind: str, changes: Sequence[Mapping[str, str]]) -> list[dict[st
     return out
 
 
-def follow_ups(kind: str, changes: Sequence[Mapping[str, str]], *, limit: int = 4) -> list[dict[str, Any]]:
-    """Where to see what a load changed: {page, label, params} with page one of action_plan, evidence,
-    workforce (the page decides what file that is). At most `limit` links to single actions.
+@dataclass(frozen=True)
+class FollowUp:
+    """A link to where a load's changes can be seen: the page (the pages decide which file that is), the link's
+    words, and its query parameters."""
+
+    page: Literal["action_plan", "evidence", "workforce"]
+    label: str
+    params: dict[str, str | list[str]] = field(default_factory=dict)
+
+
+def follow_ups(kind: str, changes: Sequence[Mapping[str, str]], *, limit: int = 4) -> list[FollowUp]:
+    """Where to see what a load changed; at most `limit` links to single actions.
 
     Example:
-        >>> [(f["page"], f["params"]) for f in follow_ups("updates", [
+        >>> [(f.page, f.params) for f in follow_ups("updates", [
         ...     {"change": "status", "target": "D2"}, {"change": "evidence", "target": "D2"}])]
         [('evidence', {'ref': ['D2']}), ('action_plan', {'action': 'D2'})]
     """
-    out: list[dict[str, Any]] = []
     if kind == "workforce":
         dates = sorted({c["target"] for c in changes if c["change"] == "snapshot"})
-        for d in dates[-limit:]:
-            out.append(
-                {
-                    "page": "workforce",
-                    "label": f"See the workforce snapshot of {day(date.fromisoformat(d))}",
-                    "params": {"snapshot": d},
-                }
-            )
-        return out
+        return [
+            FollowUp("workforce", f"See the workforce snapshot of {day(date.fromisoformat(d))}", {"snapshot": d})
+            for d in dates[-limit:]
+        ]
     if kind == "plan":
-        return [{"page": "action_plan", "label": "See the action plan", "params": {}}]
+        return [FollowUp("action_plan", "See the action plan")]
+    out: list[FollowUp] = []
     evidence = sorted({c["target"] for c in changes if c["change"] in ("evidence", "evidence_corrected", "measure")})
     if evidence:
-        out.append(
-            {"page": "evidence", "label": f"See the evidence for {', '.join(evidence)}", "params": {"ref": evidence}}
-        )
+        out.append(FollowUp("evidence", f"See the evidence for {', '.join(evidence)}", {"ref": evidence}))
     refs = sorted({c["target"] for c in changes if c["change"] in STATUS_CHANGES})
     for ref in refs[:limit]:
-        out.append({"page": "action_plan", "label": f"See {ref} on the action plan", "params": {"action": ref}})
+        out.append(FollowUp("action_plan", f"See {ref} on the action plan", {"action": ref}))
     if len(refs) > limit:
-        out.append({"page": "action_plan", "label": f"See all {len(refs)} actions on the action plan", "params": {}})
+        out.append(FollowUp("action_plan", f"See all {len(refs)} actions on the action plan"))
     return out
 
 

@@ -30,7 +30,15 @@ from tracker.models import (
     WorkforceRecord,
 )
 from tracker.plans import current_plan
-from tracker.records import ActionRow, EvidenceRow, MeasurePoint, MeasureRow, UpdateRow
+from tracker.records import (
+    ActionRow,
+    EvidenceRow,
+    MeasurePoint,
+    MeasureRow,
+    UpdateRow,
+    UploadRow,
+    WorkforceCell,
+)
 
 
 def _plan_id(session: Session, plan_id: int | None) -> int | None:
@@ -207,7 +215,7 @@ def list_measures(*, session: Session, plan_id: int | None = None, ref: str | No
     return list(out.values())
 
 
-def workforce_by_faculty(*, session: Session, as_of: date | None = None, actor: Actor = SYSTEM) -> list[dict[str, Any]]:
+def workforce_by_faculty(*, session: Session, as_of: date | None = None, actor: Actor = SYSTEM) -> list[WorkforceCell]:
     """Headcount and FTE per snapshot, faculty and sex (all snapshots unless `as_of` is given): exact for an
     actor who may see exact figures (an administrator; the command line without --as), else HESA-rounded
     (each count and FTE to the nearest 5, under 2.5 as 0) as the pages and the board pack show them.
@@ -232,14 +240,14 @@ def workforce_by_faculty(*, session: Session, as_of: date | None = None, actor: 
     if as_of is not None:
         q = q.where(col(WorkforceRecord.as_of) == as_of)
     rows = [
-        {"as_of": d.isoformat(), "faculty": f, "sex": s, "headcount": int(h or 0), "fte": round(float(x or 0), 2)}
+        WorkforceCell(d, f, s, int(h or 0), round(float(x or 0), 2))
         for d, f, s, h, x in session.exec(q).all()  # type: ignore[call-overload]
     ]
     # Rounded here, not by the caller: a faculty's handful of staff of one sex could name people.
     return rows if actor.can("see_exact_figures") else rounded_rows(rows)
 
 
-def list_uploads(*, session: Session, limit: int = 200, actor: Actor = SYSTEM) -> list[dict[str, Any]]:
+def list_uploads(*, session: Session, limit: int = 200, actor: Actor = SYSTEM) -> list[UploadRow]:
     """Upload attempts, newest first (without the file bytes): every one for an actor who may download any upload
     (an administrator; the command line without --as), else only the actor's own, as the Uploads page shows.
 
@@ -249,24 +257,29 @@ def list_uploads(*, session: Session, limit: int = 200, actor: Actor = SYSTEM) -
         ...     list_uploads(session=s, actor=Actor("l@uni.ac.uk", "lead"))
         []
     """
-    q = select(Upload).order_by(col(Upload.id).desc()).limit(limit)
+    q = select(
+        col(Upload.id),
+        col(Upload.uploaded_at),
+        col(Upload.filename),
+        col(Upload.kind),
+        col(Upload.uploaded_by),
+        col(Upload.outcome),
+        col(Upload.rows_accepted),
+        col(Upload.issues_found),
+        col(Upload.size_bytes),
+        col(Upload.sha256),
+        col(Upload.message),
+        col(Upload.duplicate_of),
+        col(Upload.content).is_not(None),  # whether the bytes were kept, without reading them
+    )
     if not actor.can("download_any_upload"):
         q = q.where(col(Upload.uploaded_by) == actor.email)
+    q = q.order_by(col(Upload.id).desc()).limit(limit)
+    rows = session.exec(q).all()  # type: ignore[call-overload]
+    # has_file made a bool: SQLite answers 1 or 0.
     return [
-        {
-            "id": u.id,
-            "uploaded_at": u.uploaded_at.isoformat(timespec="seconds") if u.uploaded_at else None,
-            "filename": u.filename,
-            "kind": u.kind,
-            "uploaded_by": u.uploaded_by,
-            "outcome": u.outcome,
-            "rows_accepted": u.rows_accepted,
-            "issues_found": u.issues_found,
-            "size_bytes": u.size_bytes,
-            "sha256": u.sha256,
-            "message": u.message,
-        }
-        for u in session.exec(q).scalars()  # type: ignore[call-overload]
+        UploadRow(i, at, f, k, by, o, n, iss, size, sha, m, dup, bool(kept))
+        for i, at, f, k, by, o, n, iss, size, sha, m, dup, kept in rows
     ]
 
 

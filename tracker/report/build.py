@@ -34,6 +34,7 @@ from tracker.audit import record
 from tracker.auth import Actor, require
 from tracker.config import get_settings
 from tracker.models import BoardPack, utcnow
+from tracker.records import PackInfo
 from tracker.report.content import PackChart, PackContent, Previous, gather
 from tracker.summary import plan_info
 from tracker.text import day
@@ -571,10 +572,10 @@ def build_pack(
     )
 
 
-def list_packs(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
+def list_packs(*, session: Session, actor: Actor) -> list[PackInfo]:
     """Kept packs, newest first, without their bytes (board members and administrators only)."""
     require(actor, "build_pack")
-    cols = (
+    q = select(
         col(BoardPack.id),
         col(BoardPack.title),
         col(BoardPack.period_start),
@@ -585,16 +586,11 @@ def list_packs(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
         col(BoardPack.size_bytes),
         col(BoardPack.sha256),
         col(BoardPack.has_charts),
-    )
-    q = select(*cols).order_by(col(BoardPack.built_at).desc(), col(BoardPack.id).desc())
-    keys = ("id", "title", "period_start", "period_end", "built_by", "built_at", "pages", "size_bytes", "sha256")
-    out = []
-    for row in session.exec(q).all():  # type: ignore[call-overload]
-        d = dict(zip((*keys, "has_charts"), row, strict=True))
-        d["built_at"] = _aware(d["built_at"])
-        d["filename"] = pack_filename(d["period_start"], d["period_end"], d["id"])
-        out.append(d)
-    return out
+    ).order_by(col(BoardPack.built_at).desc(), col(BoardPack.id).desc())
+    return [
+        PackInfo(i, title, start, end, by, _aware(at), pages, size, sha, charts, pack_filename(start, end, i))
+        for i, title, start, end, by, at, pages, size, sha, charts in session.exec(q).all()  # type: ignore[call-overload]
+    ]
 
 
 def pack_pdf(*, session: Session, actor: Actor, pack_id: int) -> tuple[str, bytes]:

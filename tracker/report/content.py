@@ -932,11 +932,11 @@ def _workforce(session: Session, c: PackContent, as_of: date) -> None:
             pct_change or "From exact figures.",
         ),
     ]
-    total_label = wf.table1[-1]["Faculty"] if wf.table1 else "Total"
-    c.fte_table = table(wf.table1, total_label=total_label)
-    c.gender_table = table(wf.gender_by_faculty, total_label=total_label)
-    c.flags_table = table(wf.flag_rows, empty="No faculty is past the imbalance threshold.")
-    c.grade_table = table(wf.gender_by_grade, total_label=total_label)
-    c.trend_table = table(wf.trend)
+    total_label = wf.table1[-1].faculty if wf.table1 else "Total"
+    c.fte_table = table(wf.table1_rows(), total_label=total_label)
+    c.gender_table = table(wf.gender_by_faculty_rows(), total_label=total_label)
+    c.flags_table = table(wf.flag_rows(), empty="No faculty is past the imbalance threshold.")
+    c.grade_table = table(wf.gender_by_grade_rows(), total_label=total_label)
+    c.trend_table = table(wf.trend_rows())
     c.suppressed = list(wf.suppressed)
     c.charts["workforce"] = [pack_chart(ch) for ch in wf.charts]

@@ -58,6 +58,70 @@ class Flag:
         return f"{100 * self.share:.1f}% {self.sex.lower()}"
 
 
+@dataclass(frozen=True)
+class FteRow:
+    """One row of Table 1: a faculty's FTE and headcount as shown (the last row of the table is the total)."""
+
+    faculty: str
+    fte: int | float
+    headcount: int | float
+
+    def cells(self) -> dict[str, Any]:
+        return {"Faculty": self.faculty, "FTE": self.fte, "Headcount": self.headcount}
+
+
+@dataclass(frozen=True)
+class GenderRow:
+    """One row of a gender table: a faculty or grade (or the total), its headcount per sex as shown, in column
+    order (every sex the table shows, 0 included), its headcount, and the female and male shares of headcount
+    from exact figures (`..` where suppressed)."""
+
+    name: str
+    by_sex: dict[str, int | float]
+    headcount: int | float
+    pct_female: float | str
+    pct_male: float | str
+
+    def cells(self, label: str) -> dict[str, Any]:
+        """The row under the table's headings: `label` ("Faculty" or "Grade") heads the name."""
+        return {
+            label: self.name,
+            **self.by_sex,
+            "Headcount": self.headcount,
+            "% female": pct_text(self.pct_female),
+            "% male": pct_text(self.pct_male),
+        }
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    """One snapshot of one series (all faculties, or a selected faculty), figures as shown."""
+
+    as_of: date
+    series: str
+    fte: int | float
+    headcount: int | float
+    female: int | float
+    male: int | float
+    pct_female: float | str
+
+    @property
+    def point(self) -> TrendPoint:
+        """The row as the trend charts take it."""
+        return TrendPoint(self.series, self.as_of, self.fte, self.headcount, self.pct_female)
+
+    def cells(self) -> dict[str, Any]:
+        return {
+            "Snapshot": self.as_of,
+            "Series": self.series,
+            "FTE": self.fte,
+            "Headcount": self.headcount,
+            "Female": self.female,
+            "Male": self.male,
+            "% female": pct_text(self.pct_female),
+        }
+
+
 @dataclass
 class WorkforcePage:
     """Everything the Workforce & gender page shows; `snapshot` is None when no workforce data is loaded."""
@@ -75,15 +139,30 @@ class WorkforcePage:
     fte_change: int | float | None = None
     headcount_change: int | float | None = None
     pct_female_change: float | None = None
-    table1: list[dict[str, Any]] = field(default_factory=list)
-    gender_by_faculty: list[dict[str, Any]] = field(default_factory=list)
-    gender_by_grade: list[dict[str, Any]] = field(default_factory=list)
+    table1: list[FteRow] = field(default_factory=list)  # each faculty, then the total
+    gender_by_faculty: list[GenderRow] = field(default_factory=list)  # each faculty, then the total
+    gender_by_grade: list[GenderRow] = field(default_factory=list)  # each grade, then the total
     flags: list[Flag] = field(default_factory=list)
     suppressed: list[str] = field(default_factory=list)  # faculties whose percentages are not shown
-    trend: list[dict[str, Any]] = field(default_factory=list)
+    trend: list[TrendRow] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
 
-    @property
+    # Display rows (column names as the page and the board pack show them), so they only render.
+
+    def table1_rows(self) -> list[dict[str, Any]]:
+        """Table 1: Faculty, FTE, Headcount; the total last."""
+        return [r.cells() for r in self.table1]
+
+    def gender_by_faculty_rows(self) -> list[dict[str, Any]]:
+        """Table 2: Faculty, a column per sex, Headcount, % female, % male; the total last."""
+        return [r.cells("Faculty") for r in self.gender_by_faculty]
+
+    def gender_by_grade_rows(self) -> list[dict[str, Any]]:
+        return [r.cells("Grade") for r in self.gender_by_grade]
+
+    def trend_rows(self) -> list[dict[str, Any]]:
+        return [r.cells() for r in self.trend]
+
     def flag_rows(self) -> list[dict[str, Any]]:
         """The flags as a table whose text says which way each imbalance goes (never colour alone)."""
         return [
@@ -163,27 +242,25 @@ def workforce_choices(*, session: Session) -> dict[str, list[Any]]:
     return {"snapshots": [d for (d,) in snaps], "faculties": [f for (f,) in facs]}
 
 
-def _gender_rows(
-    groups: dict[str, _Group], label: str, sexes: list[str], rounded: bool, total_label: str
-) -> list[dict[str, Any]]:
+def _gender_rows(groups: dict[str, _Group], sexes: list[str], rounded: bool, total_label: str) -> list[GenderRow]:
     rows = []
     total = _Group()
     for name, g in groups.items():
-        rows.append(_gender_row(label, name, g, sexes, rounded))
+        rows.append(_gender_row(name, g, sexes, rounded))
         for s, n in g.by_sex.items():
             total.add(s, 0.0, n)
-    rows.append(_gender_row(label, total_label, total, sexes, rounded))
+    rows.append(_gender_row(total_label, total, sexes, rounded))
     return rows
 
 
-def _gender_row(label: str, name: str, g: _Group, sexes: list[str], rounded: bool) -> dict[str, Any]:
-    row: dict[str, Any] = {label: name}
-    for s in sexes:
-        row[s] = _n(g.by_sex.get(s, 0), rounded)
-    row["Headcount"] = _n(g.headcount, rounded)
-    row["% female"] = pct_text(g.pct("Female"))
-    row["% male"] = pct_text(g.pct("Male"))
-    return row
+def _gender_row(name: str, g: _Group, sexes: list[str], rounded: bool) -> GenderRow:
+    return GenderRow(
+        name=name,
+        by_sex={s: _n(g.by_sex.get(s, 0), rounded) for s in sexes},
+        headcount=_n(g.headcount, rounded),
+        pct_female=g.pct("Female"),
+        pct_male=g.pct("Male"),
+    )
 
 
 def workforce_view(
@@ -263,18 +340,11 @@ def workforce_view(
     total_label = "Total" if not wanted else "Total (selected faculties)"
 
     table1 = [
-        {
-            "Faculty": f,
-            "FTE": _n(by_faculty[f].fte, rounded, fte=True),
-            "Headcount": _n(by_faculty[f].headcount, rounded),
-        }
-        for f in fac_names
+        FteRow(f, _n(by_faculty[f].fte, rounded, fte=True), _n(by_faculty[f].headcount, rounded)) for f in fac_names
     ]
-    table1.append(
-        {"Faculty": total_label, "FTE": _n(total.fte, rounded, fte=True), "Headcount": _n(total.headcount, rounded)}
-    )
-    gender_by_faculty = _gender_rows({f: by_faculty[f] for f in fac_names}, "Faculty", sexes, rounded, total_label)
-    gender_by_grade = _gender_rows({g: by_grade[g] for g in grade_names}, "Grade", sexes, rounded, total_label)
+    table1.append(FteRow(total_label, _n(total.fte, rounded, fte=True), _n(total.headcount, rounded)))
+    gender_by_faculty = _gender_rows({f: by_faculty[f] for f in fac_names}, sexes, rounded, total_label)
+    gender_by_grade = _gender_rows({g: by_grade[g] for g in grade_names}, sexes, rounded, total_label)
 
     flags = []
     suppressed = []
@@ -301,24 +371,21 @@ def workforce_view(
             series[fac][d].add(sex, fte, hc)
         if in_scope(fac):
             scope[d].add(sex, fte, hc)
-    points = [
-        TrendPoint(name, d, _n(g.fte, rounded, fte=True), _n(g.headcount, rounded), g.pct("Female"))
+    trend = [
+        TrendRow(
+            as_of=d,
+            series=name,
+            fte=_n(g.fte, rounded, fte=True),
+            headcount=_n(g.headcount, rounded),
+            female=_n(g.by_sex.get("Female", 0), rounded),
+            male=_n(g.by_sex.get("Male", 0), rounded),
+            pct_female=g.pct("Female"),
+        )
         for name in (ALL_FACULTIES, *selected)
         if name in series
         for d, g in sorted(series[name].items())
     ]
-    trend = [
-        {
-            "Snapshot": p.as_of,
-            "Series": p.series,
-            "FTE": p.fte,
-            "Headcount": p.headcount,
-            "Female": _n(series[p.series][p.as_of].by_sex.get("Female", 0), rounded),
-            "Male": _n(series[p.series][p.as_of].by_sex.get("Male", 0), rounded),
-            "% female": pct_text(p.pct_female),
-        }
-        for p in points
-    ]
+    points = [r.point for r in trend]
 
     page = WorkforcePage(
         snapshot=snap,
@@ -353,7 +420,7 @@ def workforce_view(
     )
     flagged = {f.faculty: (f.sex, round(100 * f.share, 1)) for f in flags}
     page.charts = [
-        fte_by_faculty(table1[:-1], total=page.fte, when=snap, rounded=rounded, scope=where),
+        fte_by_faculty([r.cells() for r in table1[:-1]], total=page.fte, when=snap, rounded=rounded, scope=where),
         gender_balance(
             [
                 Balance(f, _n(by_faculty[f].headcount, rounded), {s: by_faculty[f].pct(s) for s in sexes})

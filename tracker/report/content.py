@@ -31,7 +31,7 @@ from tracker.text import day
 from tracker.views.changes import ChangesPage, changes_view
 from tracker.views.evidence import EvidenceTally, evidence_tally, evidence_view
 from tracker.views.home import Figure, home_view
-from tracker.views.pillars import RECENT_MONTHS, pillars_view
+from tracker.views.pillars import pillars_view
 from tracker.views.plan import ScheduledAction, plan_view
 from tracker.views.workforce import workforce_view
 
@@ -527,21 +527,7 @@ def _plan_sections(session: Session, c: PackContent, as_of: date) -> list[Schedu
         c.charts["status"].append(pack_chart(status_by_theme(by_theme)))
 
     pillars = pillars_view(session=session, as_of=as_of)
-    c.pillar_table = table(
-        [
-            {
-                "Pillar": r.name,
-                "Actions": r.actions,
-                "Complete or on track": r.complete_or_on_track,
-                "Evidence items": r.evidence_items,
-                f"In the last {RECENT_MONTHS} months": r.recent,
-                "Latest evidence": r.latest,
-                "Gap": f"⚠ {r.gap.short}" if r.gap else "",
-            }
-            for r in pillars.pillars
-        ],
-        empty="No actions.",
-    )
+    c.pillar_table = table(pillars.pillar_rows(), empty="No actions.")
     c.charts["status"] += [pack_chart(ch) for ch in pillars.charts]
     pillar_entries = sum(r.evidence_items for r in pillars.pillars)
 

@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 PORT ?= 8501
 
-.PHONY: setup run test lint oidc format bench bench-growth bench-summary clean
+.PHONY: setup run test lint node-tools format bench bench-growth bench-summary clean
 
 setup: .venv/.installed
 
@@ -18,23 +18,26 @@ run: setup
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 ## Set up, then lint, type-check and run every test (PostgreSQL tests skip if no server is reachable).
-test: setup lint oidc
+test: setup lint node-tools
 	$(PY) -m pytest
 
-## The single sign-on tests' OpenID provider (npm's oidc-provider, versions from tests/oidc/package-lock.json);
-## without Node.js those tests skip (CI installs it first).
-oidc:
-	@if command -v npm >/dev/null; then npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error; \
-	else echo "npm not found: the single sign-on tests will be skipped"; fi
+## The browser tests' Node.js tools, versions from their package-lock.json: the single sign-on tests' OpenID
+## provider (tests/oidc, npm's oidc-provider) and axe-core for the accessibility test (tests/axe). Without npm those
+## tests skip (CI installs Node.js first, and TRACKER_REQUIRE_BROWSER=1 makes them fail instead).
+node-tools:
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error && \
+		npm ci --prefix tests/axe --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the single sign-on and accessibility tests will be skipped"; fi
 
 lint: setup
-	$(PY) -m ruff check tracker tests bench app.py pages
-	$(PY) -m ruff format --check tracker tests bench app.py pages
+	$(PY) -m ruff check tracker tests bench app.py pages assets
+	$(PY) -m ruff format --check tracker tests bench app.py pages assets
 	$(PY) -m mypy
 
 format: setup
-	$(PY) -m ruff check --fix tracker tests bench app.py pages
-	$(PY) -m ruff format tracker tests bench app.py pages
+	$(PY) -m ruff check --fix tracker tests bench app.py pages assets
+	$(PY) -m ruff format tracker tests bench app.py pages assets
 
 ## Speed and memory figures (not run by CI; about 12 minutes on 2 CPUs): every benchmark on SQLite and PostgreSQL,
 ## the growth runs at 3x and 10x, then ONE table and the growth table; figures in bench/results.json.

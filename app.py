@@ -1,6 +1,7 @@
 """Technician Commitment Tracker: the Streamlit entry point (`streamlit run app.py`)."""
 
 from datetime import date
+from pathlib import Path
 
 # Imported here, once, before any page runs: on a cold server two sessions' first page runs could otherwise
 # import these heavy packages at the same moment and one would see a partly initialised module.
@@ -11,7 +12,11 @@ import streamlit as st
 from tracker.config import ConfigError
 from tracker.text import literal
 
-st.set_page_config(page_title="Technician Commitment Tracker", page_icon=":material/science:", layout="wide")
+# Everything the browser loads comes from this server (no icon or font from a CDN): the icon is a file of the app's.
+ASSETS = Path(__file__).resolve().parent / "assets"
+st.set_page_config(page_title="Technician Commitment Tracker", page_icon=str(ASSETS / "icon.png"), layout="wide")
+# The app's one stylesheet, for what the theme (.streamlit/config.toml) cannot do (WCAG target size).
+st.html(ASSETS / "app.css")
 
 try:
     from pages.common import current_actor, engine, qp_date, set_qp, sign_in_page, sign_out, view

@@ -19,7 +19,7 @@ st.set_page_config(page_title="Technician Commitment Tracker", page_icon=str(ASS
 st.html(ASSETS / "app.css")
 
 try:
-    from pages.common import current_actor, engine, qp_date, set_qp, sign_in_page, sign_out, view
+    from pages.common import current_actor, engine, qp_date, run_page, set_qp, sign_in_page, sign_out, view
     from tracker.summary import plan_info
 
     engine()
@@ -53,7 +53,7 @@ if actor is None:
         st.Page(sign_in_page, title="Sign in", icon=":material/login:", url_path=path.split("/")[-1][:-3])
         for path, *_ in PAGE_SPECS[1:]
     ]
-    st.navigation(sign_in_pages, position="hidden").run()
+    run_page(st.navigation(sign_in_pages, position="hidden"))
     st.stop()
 
 PAGES = [
@@ -86,4 +86,5 @@ with st.sidebar:
         )
         set_qp("as_of", chosen if chosen != today else None)
 
-nav.run()
+# Through run_page, so the page knows it came through here (pages.common.ensure_app_navigation).
+run_page(nav)

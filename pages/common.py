@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
+import sys
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -18,21 +22,57 @@ from tracker.config import get_settings
 from tracker.db import new_session, open_engine
 from tracker.text import DAY_FORMAT_JS, literal
 
+# --- every page through app.py's navigation ----------------------------------------------------------------
+
+_HERE = Path(__file__).resolve()
+PAGES_DIR = _HERE.parent
+APP = PAGES_DIR.parent / "app.py"  # the script the server runs: sign-in, the role's pages, the sidebar, URL state
+# Set while app.py runs the page its navigation chose (run_page), in that script run's thread only.
+_through_app: ContextVar[bool] = ContextVar("through_app", default=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _resolved(filename: str) -> Path:
+    return Path(filename).resolve()
+
+
+def run_page(page: st.Page) -> None:
+    """Run the page app.py's navigation chose, marked as come through app.py (see ensure_app_navigation)."""
+    token = _through_app.set(True)
+    try:
+        page.run()
+    finally:
+        _through_app.reset(token)
+
 
 def ensure_app_navigation() -> None:
-    """Run through app.py's navigation even when Streamlit ran this page file directly.
+    """Run app.py in place of a page file that Streamlit started without it.
 
-    Streamlit starts each server in its legacy "pages/ folder" mode until app.py has called st.navigation: a
-    shared link to /action_plan opened first on a fresh server would run the page without app.py (no sidebar,
-    no URL state). Every page calls `view`, which calls this, so the page switches mode and reruns via app.py.
+    The pages live in pages/ beside app.py, and that folder name starts every server in Streamlit's legacy
+    "pages/ folder" mode, which lasts until a session calls st.navigation ("As soon as any session of your app
+    executes the st.navigation command, your app will ignore the pages/ directory (across all sessions)", its
+    documentation); no setting turns it off. In that mode a link to /action_plan, the first request on a fresh
+    server, runs pages/action_plan.py without app.py: no sign-in, no sidebar, no URL state. Every page's first
+    statement (`require_actor`) calls this. When the page did not come through app.py (`run_page`), app.py runs
+    now, in this same run: its st.navigation ends the legacy mode for every session and decides what the address
+    shows (the sign-in form, the linked page, or the home page for a page the role lacks), and this unguarded
+    run of the page file stops there. Only for the body of a page file while app.py is the script the server
+    runs: a page script run on its own (a test of its own checks), app.py's own body, fragments and callbacks
+    are left alone.
     """
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # a later Streamlit without the legacy mode
+    if _through_app.get():
         return
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    main = sys.modules.get("__main__")  # the module Streamlit runs its main script in
+    main_file = getattr(main, "__file__", None)
+    if main is None or not main_file or _resolved(main_file) != APP:
+        return
+    frame = inspect.currentframe()
+    while frame is not None and _resolved(frame.f_code.co_filename) == _HERE:
+        frame = frame.f_back
+    if frame is None or frame.f_code.co_name != "<module>" or _resolved(frame.f_code.co_filename).parent != PAGES_DIR:
+        return
+    exec(compile(APP.read_bytes(), str(APP), "exec"), main.__dict__)
+    st.stop()
 
 
 @st.cache_resource(show_spinner=False)

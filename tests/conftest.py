@@ -31,6 +31,7 @@ PG_CONNECT_TIMEOUT = 3
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "pg: needs a PostgreSQL server (TRACKER_TEST_PG_URL)")
+    config.addinivalue_line("markers", "legacy_pages_mode: AppTest left in Streamlit's legacy pages/ mode")
 
 
 @pytest.fixture(autouse=True)
@@ -43,10 +44,19 @@ def _reset_tracker_caches() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _navigation_mode_as_on_a_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    """AppTest puts Streamlit back in its legacy pages-folder mode before every run, so a switched-to page runs
-    once on its own, `ensure_app_navigation` reruns it through app.py, and that rerun drops a widget's change.
-    A server leaves the legacy mode for good after app.py's first run: do the same here."""
+def _navigation_mode_as_on_a_server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Take AppTest out of Streamlit's legacy pages/ mode, as a server is after app.py's first st.navigation.
+
+    A server enters that mode once, on start (pages/ is beside app.py), and leaves it for good at the first
+    st.navigation; AppTest re-enters it before every run (streamlit/testing/v1/app_test.py, `_run`:
+    `PagesManager.uses_pages_directory = None`, then a new PagesManager looks for pages/). In it a switched-to
+    page runs its own file, which `pages.common.ensure_app_navigation` stops after running app.py in its place:
+    right for a server's first request, but every AppTest run would be such a stopped run (and a stopped run
+    skips the end-of-run tidying that drops widgets no longer drawn). Only Streamlit's private class attribute
+    can say so, and only tests touch it. Tests marked `legacy_pages_mode` (tests/test_navigation.py) keep the
+    mode, to check what a fresh server's first request gets."""
+    if request.node.get_closest_marker("legacy_pages_mode"):
+        return
     from streamlit.runtime.pages_manager import PagesManager
 
     real_init = PagesManager.__init__

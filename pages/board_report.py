@@ -27,8 +27,9 @@ except PermissionDenied as exc:  # the page is not offered to other roles; a dir
     st.stop()
 
 st.caption(
-    "The pack for the oversight board: headline figures, status by theme and pillar, every action, what changed "
-    "since the previous pack, evidence and measures, and the workforce (HESA-rounded). Each pack is kept."
+    "The pack for the oversight board. Its first page is the verdict: where the plan stands, the actions at risk or "
+    "delayed, what changed since the last pack and the pillar gaps; then headline figures, status by theme and "
+    "pillar, every action, evidence and measures, and the workforce (HESA-rounded). Each pack is kept."
 )
 
 with db_session() as s:

@@ -5,9 +5,9 @@
 The output is deterministic (fixed zip timestamps, seeded "random" bytes for the encrypted workbook), so
 running it again changes nothing. openpyxl writes its XML through lxml when lxml is installed (requirements-dev
 brings it, through pdfua's pikepdf) and through the standard library otherwise, with the same content in
-different bytes: the kept files are those made with lxml, as on CI. `tests/test_bad_inputs.py` loads every file through the tracker API, the
-command line and the Upload page. One case is too big to keep here: `gigabyte_bomb()` (2 GiB of XML in a
-2 MB .xlsx) is built by the test into its temporary folder.
+different bytes: the kept files are those made with lxml, as on CI. `tests/test_bad_inputs.py` loads every file
+through the tracker API, the command line and the Upload page. One case is too big to keep here:
+`gigabyte_bomb()` (2 GiB of XML in a 2 MB .xlsx) is built by the test into its temporary folder.
 
 The "good shape, bad content" files start from the product's own templates (`tracker.templates`), filled
 in against the demo plan (refs U1, D1, D2, D3, V1, V2; November 2018 to October 2020).

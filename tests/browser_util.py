@@ -16,6 +16,7 @@ The fixtures here reach a test module through `pytest_plugins = ["tests.browser_
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import re
 import secrets
@@ -25,7 +26,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -290,6 +291,31 @@ def set_passwords(db_url: str, passwords: Mapping[str, str], *, add_role: str | 
             s.commit()
     finally:
         engine.dispose()
+
+
+@dataclass(frozen=True)
+class DemoSite:
+    """A running server on its own copy of the demo data, and the passwords made for this run."""
+
+    server: Server
+    db_url: str
+    passwords: dict[str, str]
+
+
+@contextlib.contextmanager
+def demo_site(label: str, folder: Path, emails: Iterable[str]) -> Iterator[DemoSite]:
+    """`streamlit run app.py` on a fresh demo database in `folder` (the server starts while the data is made);
+    each of `emails` gets a password generated for the run. The server stops on leaving."""
+    url = f"sqlite:///{folder / 'demo.db'}"
+    server = Server(label, url)
+    try:
+        finish_init(label, init_db(url, demo=True))
+        passwords = {email: new_password() for email in emails}
+        set_passwords(url, passwords)
+        server.wait_ready()
+        yield DemoSite(server, url, passwords)
+    finally:
+        server.stop()
 
 
 def copy_database(src_url: str, dst_url: str) -> None:

@@ -41,12 +41,10 @@ from tests.browser_util import (  # noqa: E402
     Login,
     Server,
     app_pages,
-    finish_init,
-    init_db,
+    demo_site,
     new_context,
     new_password,
     screenshot,
-    set_passwords,
     show,
     sign_in_all,
     sign_in_form,
@@ -134,17 +132,9 @@ def failing(violations: list[Violation]) -> list[Violation]:
 def site(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, str]]]:
     """One server on the demo data; every role's account gets a password made for this run."""
     axe_available()
-    url = f"sqlite:///{tmp_path_factory.mktemp('a11y') / 'demo.db'}"
-    server = Server("a11y", url)
-    try:
-        finish_init("a11y", init_db(url, demo=True))
-        _assert_the_lead_owns_an_action(url)
-        passwords = {email: new_password() for email in ROLES.values()}
-        set_passwords(url, passwords)
-        server.wait_ready()
-        yield server, passwords
-    finally:
-        server.stop()
+    with demo_site("a11y", tmp_path_factory.mktemp("a11y"), ROLES.values()) as demo:
+        _assert_the_lead_owns_an_action(demo.db_url)
+        yield demo.server, demo.passwords
 
 
 def _assert_the_lead_owns_an_action(url: str) -> None:

@@ -28,12 +28,9 @@ from tests.browser_util import (  # noqa: E402
     app_pages,
     assert_no_errors,
     click_nav,
-    finish_init,
-    init_db,
-    new_password,
+    demo_site,
     runs_so_far,
     screenshot,
-    set_passwords,
     sign_in,
     wait_for_run,
 )
@@ -67,16 +64,8 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('action_table') / 'demo.db'}"
-    server = Server("action-table", url)
-    try:
-        finish_init("action-table", init_db(url, demo=True))
-        password = new_password()
-        set_passwords(url, {VIEWER: password})
-        server.wait_ready()
-        yield Site(server, password)
-    finally:
-        server.stop()
+    with demo_site("action-table", tmp_path_factory.mktemp("action_table"), [VIEWER]) as demo:
+        yield Site(demo.server, demo.passwords[VIEWER])
 
 
 def _open_action_plan(tab: Page, site: Site, width: int) -> None:

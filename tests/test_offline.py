@@ -22,11 +22,8 @@ from tests.browser_util import (
     Server,
     app_pages,
     assert_no_errors,
-    finish_init,
-    init_db,
+    demo_site,
     new_context,
-    new_password,
-    set_passwords,
     show,
     sign_in,
 )
@@ -44,16 +41,8 @@ NOT_REQUESTS = ("data:", "blob:", "about:")
 @pytest.fixture(scope="module")
 def site(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
     """A server on the demo data that no browser has visited yet; the administrator's password for this run."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('offline') / 'demo.db'}"
-    server = Server("offline", url)
-    try:
-        finish_init("offline", init_db(url, demo=True))
-        password = new_password()
-        set_passwords(url, {ADMIN: password})
-        server.wait_ready()
-        yield server, password
-    finally:
-        server.stop()
+    with demo_site("offline", tmp_path_factory.mktemp("offline"), [ADMIN]) as demo:
+        yield demo.server, demo.passwords[ADMIN]
 
 
 def test_every_request_goes_to_the_apps_own_server(browser: Browser, site: tuple[Server, str]) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date, datetime
 
 # Bidi embeddings, overrides and isolates: they change the order in which the text around them is displayed.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -125,8 +126,6 @@ def day(d: object) -> str:
         >>> day(date(2020, 10, 5)), day("2019-03-31"), day(None)
         ('5 Oct 2020', '31 Mar 2019', '–')
     """
-    from datetime import date, datetime
-
     if isinstance(d, str) and d:
         try:
             d = date.fromisoformat(d[:10])

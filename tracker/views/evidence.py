@@ -24,7 +24,6 @@ from tracker.charts.evidence import evidence_timeline, measures_progress
 from tracker.models import EVIDENCE_KINDS, Action, Evidence
 from tracker.records import EvidenceRow, MeasurePoint, MeasureRow, PlanInfo
 from tracker.summary import plan_info
-from tracker.text import day
 
 
 @dataclass(frozen=True)
@@ -292,8 +291,3 @@ def evidence_view(
         charts=charts,
         kinds=[k for k in EVIDENCE_KINDS if any(e.kind == k for e in every)],
     )
-
-
-def evidence_dates(items: list[EvidenceRow]) -> str:
-    """'from 3 Oct 2019 to 15 Oct 2020' ('' for none)."""
-    return f"from {day(items[0].date)} to {day(items[-1].date)}" if items else ""

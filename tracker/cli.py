@@ -45,7 +45,7 @@ ROUNDING_NOTE = (
     "staff figures are HESA-rounded (counts and FTE to the nearest 5, under 2.5 shown as 0); "
     "only administrators see them unrounded"
 )
-SHOWABLE = ("actions", "updates", "evidence", "measures", "workforce", "uploads", "plans", "users")
+SHOWABLE = ("actions", "updates", "evidence", "measures", "workforce", "uploads", "plans", "users", "rounds")
 
 
 def _month(s: str) -> date:
@@ -166,6 +166,30 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--pack", type=int, metavar="ID", help="write a kept pack again, as built, instead of a new one")
     rep.add_argument("--as", dest="as_user", metavar="EMAIL", default=argparse.SUPPRESS, help="who builds it")
 
+    rnd = sub.add_parser("round", help="update rounds: open one, see who has reported, remind the rest, close it")
+    rsub = rnd.add_subparsers(dest="round_command", required=True)
+    ro = rsub.add_parser("open", help="open a round (administrators)")
+    ro.add_argument("name", help="the round's name, e.g. 'January 2020'")
+    ro.add_argument("--from", dest="start", type=_day, required=True, metavar="YYYY-MM-DD", help="its first day")
+    ro.add_argument("--due", type=_day, required=True, metavar="YYYY-MM-DD", help="updates dated up to this day count")
+    ro.add_argument("--meeting", type=_day, metavar="YYYY-MM-DD", help="the working-group meeting it is for")
+    ro.add_argument(
+        "--actions",
+        metavar="D1,D2",
+        help="the actions expected to report (default: every action not complete or withdrawn)",
+    )
+    rs = rsub.add_parser("status", help="who has reported and who has not (default: the newest open round)")
+    rs.add_argument("name", nargs="?", help="the round (default: the newest open one)")
+    rs.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    rr = rsub.add_parser(
+        "remind",
+        help="email every lead with anything outstanding, their template attached (through TRACKER_SMTP_URL)",
+    )
+    rr.add_argument("name", nargs="?", help="the round (default: the newest open one)")
+    rr.add_argument("--dry-run", action="store_true", help="show who would be emailed, and send nothing")
+    rc = rsub.add_parser("close", help="close a round (default: the newest open one)")
+    rc.add_argument("name", nargs="?", help="the round (default: the newest open one)")
+
     tpl = sub.add_parser("template", help="write a blank template")
     tpl.add_argument("kind", choices=tuple(TEMPLATES))
     tpl.add_argument("--out", type=Path, required=True)
@@ -270,6 +294,8 @@ def _dispatch(args: argparse.Namespace, session: Session, actor: Actor) -> int:
         return _show(args, session, actor)
     if args.command == "report":
         return _report(args, session, actor)
+    if args.command == "round":
+        return _round(args, session, actor)
     if args.kind == "updates" and actor is not SYSTEM:
         # As the Upload page hands it to this user: a lead's Progress sheet pre-filled with their own actions.
         data = template_for(session=session, actor=actor)[1]
@@ -384,6 +410,104 @@ def _load(args: argparse.Namespace, session: Session, actor: Actor) -> int:
     return 0
 
 
+def _round(args: argparse.Namespace, session: Session, actor: Actor) -> int:
+    from tracker.mail import MailError
+    from tracker.rounds import RoundError, close_round, open_round, reminders, round_status, send_reminders
+
+    try:
+        if args.round_command == "open":
+            refs = [r.strip() for r in args.actions.split(",") if r.strip()] if args.actions is not None else None
+            info = open_round(
+                session=session,
+                actor=actor,
+                name=args.name,
+                start=args.start,
+                due=args.due,
+                meeting=args.meeting,
+                refs=refs,
+            )
+            session.commit()
+            status = round_status(session=session, name=info.name)
+            print(
+                f"opened round '{info.name}': {info.dates}; expects {len(status.actions)} "
+                f"action{'s' if len(status.actions) != 1 else ''} ({', '.join(a.ref for a in status.actions)})"
+            )
+            if status.unled:
+                print(f"note: no lead is assigned to {', '.join(status.unled)}: nobody will be reminded of it")
+            return 0
+        if args.round_command == "close":
+            info = close_round(session=session, actor=actor, name=args.name)
+            session.commit()
+            print(f"closed round '{info.name}': {info.reported} of {info.expected} expected actions reported")
+            return 0
+        if args.round_command == "status":
+            status = round_status(session=session, name=args.name)
+            # JSON and CSV for scripts: the state as a code ("reported", "awaiting", "overdue", "missed").
+            rows = [
+                {**as_row(a, omit=("percent_complete",)), "leads": list(a.leads), "overdue": a.state == "overdue"}
+                for a in status.actions
+            ]
+            if args.format == "json":
+                print(json.dumps(rows, indent=2, ensure_ascii=False))
+            elif args.format == "csv":
+                sys.stdout.write(to_csv([{**r, "leads": " ".join(r["leads"])} for r in rows]))
+            else:
+                print(f"{status.round.label}: {status.round.dates}")
+                print(
+                    to_table(
+                        [
+                            {
+                                "ref": a.ref,
+                                "state": a.state_text,
+                                "leads": ", ".join(a.leads) or "no lead assigned",
+                                "last_update": a.last_update,
+                                "status": a.status or "",
+                            }
+                            for a in status.actions
+                        ]
+                    )
+                )
+                print(status.summary)
+            return 0
+        # remind
+        if args.dry_run:
+            status, planned = reminders(session=session, actor=actor, name=args.name)
+            for r in planned:
+                if r.reminded_today is None:
+                    print(f"{r.to}: {', '.join(r.refs)}")
+            for r in planned:
+                if r.reminded_today is not None:
+                    print(f"{r.to}: reminded today already, not again ({', '.join(r.refs)})", file=sys.stderr)
+            if status.unled:
+                print(f"note: no lead to remind for {', '.join(status.unled)}", file=sys.stderr)
+            print(f"dry run: round '{status.round.name}'; nothing sent", file=sys.stderr)
+            return 0
+        if not get_settings().smtp_url:
+            print(
+                "error: no mail server is set: set TRACKER_SMTP_URL (smtp://host:port or smtps://user:password@host), "
+                "or use --dry-run to see who would be emailed",
+                file=sys.stderr,
+            )
+            return 2
+        result = send_reminders(session=session, actor=actor, name=args.name)
+    except RoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except MailError as exc:
+        print(f"error: {exc}; no reminder was sent", file=sys.stderr)
+        return 1
+    for r in result.sent:
+        print(f"{r.to}: {', '.join(r.refs)}")
+    for r in result.skipped:
+        print(f"{r.to}: reminded today already, not again ({', '.join(r.refs)})", file=sys.stderr)
+    for r, why in result.failed:
+        print(f"error: {r.to}: not sent: {why}", file=sys.stderr)
+    if result.unled:
+        print(f"note: no lead to remind for {', '.join(result.unled)}", file=sys.stderr)
+    print(f"round '{result.round.name}': {len(result.sent)} sent", file=sys.stderr)
+    return 1 if result.failed else 0
+
+
 def _report(args: argparse.Namespace, session: Session, actor: Actor) -> int:
     # Imported here: WeasyPrint and its fonts take a second to load, which the other commands need not pay.
     from tracker.report import PackNotFound, build_pack, pack_pdf
@@ -429,6 +553,10 @@ def _show(args: argparse.Namespace, session: Session, actor: Actor) -> int:
         rows = [p.model_dump(exclude={"created_at"}) for p in queries.list_plans(session=session)]
     elif args.what == "users":
         rows = list_users(session=session, actor=actor)
+    elif args.what == "rounds":
+        from tracker.rounds import list_rounds
+
+        rows = [as_row(r) for r in list_rounds(session=session)]
     elif args.what == "workforce":
         # --as gives what the pages give that user: HESA-rounded figures unless their role may see exact ones.
         rows = [as_row(c) for c in queries.workforce_by_faculty(session=session, actor=actor)]

@@ -35,6 +35,15 @@ class Settings(BaseModel):
     imbalance_threshold: float = Field(default=0.7, gt=0.5, le=1.0)
     # Printed in every board-pack footer.
     confidentiality: str = Field(default="Confidential: prepared for the Technician Commitment oversight board")
+    # Mail for update-round reminders: smtp://[user:password@]host[:port] (STARTTLS when the server offers it;
+    # ?starttls=no to refuse it) or smtps://… (TLS from the start). Blank: reminders cannot be sent.
+    smtp_url: str = Field(default="")
+    # The reminders' From address (blank: technician-commitment-tracker@ this machine's name) and Reply-To (blank:
+    # the administrator who sends them, so a lead's reply reaches a person).
+    mail_from: str = Field(default="")
+    reply_to: str = Field(default="")
+    # Where people open the app (https://tracker.uni.ac.uk): reminders link to its Upload page.
+    public_url: str = Field(default="")
 
     @field_validator("database_url")
     @classmethod
@@ -45,6 +54,27 @@ class Settings(BaseModel):
             # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
             v = "postgresql+psycopg://" + v[len("postgresql://") :]
         return v
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _mail_url(cls, v: str) -> str:
+        if v and not v.startswith(("smtp://", "smtps://")):
+            raise ValueError("must start with smtp:// or smtps:// (e.g. smtp://mail.uni.ac.uk:587)")
+        return v
+
+    @field_validator("mail_from", "reply_to")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        if v and "@" not in v:
+            raise ValueError("must be an email address (e.g. technicians@uni.ac.uk)")
+        return v
+
+    @field_validator("public_url")
+    @classmethod
+    def _public(cls, v: str) -> str:
+        if v and not v.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or http://), e.g. https://tracker.uni.ac.uk")
+        return v.rstrip("/")
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:

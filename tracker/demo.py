@@ -1,4 +1,5 @@
-"""The demo data set: UCL's 2018 plan as published, synthetic HR extracts and two years of updates.
+"""The demo data set: UCL's 2018 plan as published, synthetic HR extracts, two years of updates, and an update
+round for each quarterly updates file (closed) plus one open round that nobody has answered yet.
 
 Example:
     >>> from tracker.db import open_engine
@@ -11,13 +12,15 @@ Example:
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from sqlmodel import Session
 
+from tracker.auth import Actor
 from tracker.config import ROOT
 from tracker.load import LoadOutcome, load_file
+from tracker.rounds import close_round, open_round
 from tracker.users import add_user, set_password
 
 PLAN_FILE = ROOT / "plan" / "ucl_2018_action_plan.xlsx"
@@ -58,11 +61,43 @@ def load_demo(*, session: Session, today: date | None = None) -> dict[str, int]:
             lines = out.result.issue_lines()[:5] if out.result else []
             raise DemoError(f"demo file {path.name} was rejected: " + "; ".join(lines))
         counts[kind] += 1
+        if kind == "updates":
+            _demo_round(session, path.stem.removeprefix("updates_"), close=True)
         if kind == "plan":
             for email, name, role, refs in DEMO_USERS:
                 add_user(session=session, email=email, name=name, role=role, actions=refs)
             session.commit()
+    # The round the coordinator has open now: after the plan's last quarterly round, and nobody has reported yet.
+    _demo_round(session, OPEN_ROUND, close=False)
+    session.commit()
     return counts
+
+
+# Each demo round runs from the 1st of its month to the 24th, for a working-group meeting a week later.
+ROUND_DUE_DAY, OPEN_ROUND = 24, "2020-11"
+
+
+def _demo_round(session: Session, month: str, *, close: bool) -> None:
+    """One update round of the demo, as an administrator would have opened (and closed) it at the time."""
+    year, mm = (int(x) for x in month.split("-"))
+    start = date(year, mm, 1)
+    due = date(year, mm, ROUND_DUE_DAY)
+    meeting = due + timedelta(days=7)
+    admin = Actor(DEMO_ADMIN, "admin", name="Demo Administrator")
+    name = f"{start:%B %Y}"
+    open_round(
+        session=session,
+        actor=admin,
+        name=name,
+        start=start,
+        due=due,
+        meeting=meeting,
+        today=start,
+        at=datetime.combine(start, time(9), tzinfo=UTC),
+    )
+    if close:
+        close_round(session=session, actor=admin, name=name, at=datetime.combine(meeting, time(17), tzinfo=UTC))
+    session.commit()
 
 
 def set_demo_passwords(*, session: Session) -> dict[str, str]:

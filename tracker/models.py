@@ -332,3 +332,53 @@ class ColumnMapping(ColumnMappingBase, table=True):
     __table_args__ = (UniqueConstraint("kind", "header_key", name="uq_columnmapping_kind_header"),)
     id: int | None = Field(default=None, primary_key=True)
     saved_at: datetime = _ts()  # type: ignore[assignment]
+
+
+# --- update rounds -----------------------------------------------------------------------------
+
+
+class RoundBase(SQLModel):
+    """An update round: leads report progress dated `start`..`due` (inclusive), for the meeting on `meeting`."""
+
+    name: str = Field(max_length=120)
+    start: date
+    due: date
+    meeting: date | None = None
+
+
+class Round(RoundBase, table=True):
+    __tablename__ = "update_round"
+    __table_args__ = (UniqueConstraint("plan_id", "name", name="uq_update_round_plan_name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    opened_by: str = Field(default="", max_length=254)
+    opened_at: datetime = _ts()  # type: ignore[assignment]
+    closed_by: str = Field(default="", max_length=254)
+    closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class RoundCreate(RoundBase):
+    refs: list[str] | None = None  # the actions expected to report; None: every action not complete or withdrawn
+
+
+class RoundAction(SQLModel, table=True):
+    """An action a round expects a progress update for."""
+
+    __tablename__ = "update_round_action"
+    round_id: int = Field(foreign_key="update_round.id", primary_key=True)
+    action_id: int = Field(foreign_key="action.id", primary_key=True)
+
+
+class RoundReminder(SQLModel, table=True):
+    """A reminder sent to a lead for a round. At most one per lead, round and day: the unique index is the guard
+    two administrators pressing Remind at once meet, not a check in Python."""
+
+    __tablename__ = "round_reminder"
+    __table_args__ = (UniqueConstraint("round_id", "email", "sent_on", name="uq_round_reminder_once_a_day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="update_round.id", index=True)
+    email: str = Field(max_length=254)
+    sent_on: date
+    sent_at: datetime = _ts()  # type: ignore[assignment]
+    sent_by: str = Field(default="", max_length=254)
+    refs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -36,6 +36,7 @@ PAGE_SPECS = [
     ("pages/evidence.py", "Evidence & impact", ":material/fact_check:", None),
     ("pages/workforce.py", "Workforce & gender", ":material/groups:", None),
     ("pages/changes.py", "What changed", ":material/compare_arrows:", None),
+    ("pages/rounds.py", "Update rounds", ":material/event_note:", None),
     ("pages/upload.py", "Upload", ":material/upload:", "load_updates"),
     ("pages/uploads.py", "Uploads", ":material/upload_file:", "load_updates"),
     ("pages/board_report.py", "Board report", ":material/picture_as_pdf:", "build_pack"),

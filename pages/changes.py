@@ -4,10 +4,10 @@ from datetime import date
 
 import streamlit as st
 
-from pages.common import NO_PLAN, as_of, empty_state, qp_date, require_actor, set_qp, show_chart, view
+from pages.common import NO_PLAN, as_of, db_session, empty_state, qp_date, require_actor, set_qp, show_chart, view
 from tracker.summary import plan_info
 from tracker.text import day, literal
-from tracker.views.changes import PRESETS, changes_view, meeting_dates, preset_windows
+from tracker.views.changes import PRESETS, changes_view, preset_windows, round_marks, since_last_round
 
 require_actor()
 st.title("What changed")
@@ -17,8 +17,11 @@ if plan is None:
 
 # The sidebar's date, or the default the sidebar would show when it has not run.
 reference = as_of() or qp_date("as_of") or min(date.today(), plan.end)
-rounds = view(meeting_dates, plan_id=plan.id)
-windows = preset_windows(rounds, reference=reference)
+# Not cached: a round opened or closed on the Rounds page changes no upload, so no cache key would notice.
+with db_session() as s:
+    marks = round_marks(session=s, plan_id=plan.id)
+windows = preset_windows([m.day for m in marks], reference=reference)
+since_round = since_last_round(marks, reference=reference)
 CUSTOM = PRESETS[-1]
 
 # First visit in this session: the URL's dates (a shared link) pick the preset they match, or Custom.
@@ -32,8 +35,9 @@ preset = st.radio(
     PRESETS,
     horizontal=True,
     key="changes_preset",
-    help="An update round is the set of progress updates leads send in before a working-group meeting. "
-    f"Other presets end on the sidebar's date ({day(reference)}).",
+    help="An update round is the set of progress updates leads send in before a working-group meeting (the Rounds "
+    "page). Since the last round runs from the due date of the round before to that of the latest round. Other "
+    f"presets end on the sidebar's date ({day(reference)}).",
 )
 if preset == CUSTOM:
     default_from, default_to = windows[PRESETS[0]]
@@ -67,8 +71,9 @@ except ValueError as exc:
     st.error(f"Cannot compare these dates: {exc}.")
     st.stop()
 
-if preset == PRESETS[0] and start in rounds and end in rounds:
-    st.caption(f"From the update round of {day(start)} to the round of {day(end)} ({len(rounds)} rounds so far).")
+if preset == PRESETS[0]:
+    # Names the rounds (people's text: literally).
+    st.caption(literal(f"{since_round.text} Anything dated after {day(start)} up to and including {day(end)}."))
 else:
     st.caption(f"From {day(start)} to {day(end)}: statuses on the two dates, and anything dated in between.")
 

@@ -381,3 +381,45 @@ NO_PLAN = (
     "**Upload** page, or with `python -m tracker load PLAN.xlsx` (any of the usual layouts: see the README); "
     "to explore first, `python -m tracker init --demo` loads the demo data."
 )
+
+
+# --- the open update round ----------------------------------------------------------------------------------
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def round_notice(actor: Actor, *, key: str) -> None:
+    """Home and Upload: a lead sees what the open round expects of them, with their template pre-filled for
+    exactly the actions still outstanding; anyone else sees where the open round stands. Nothing without an open
+    round. Read afresh (not cached): opening a round loads no file."""
+    from tracker.rounds import RoundNotFound, lead_round, round_status, round_template
+
+    template: tuple[str, bytes] | None = None
+    with db_session() as s:
+        mine = lead_round(session=s, actor=actor)
+        if mine is not None and mine.outstanding:
+            template = round_template(session=s, refs=list(mine.outstanding), round_name=mine.round.name)
+        try:
+            status = round_status(session=s) if mine is None else None
+        except RoundNotFound:
+            return
+    if mine is not None:
+        if template is None:
+            st.success(literal(mine.text), icon=":material/done_all:")
+            return
+        st.warning(literal(mine.text), icon=":material/assignment_late:")
+        name, data = template
+        st.download_button(
+            f"Download your template for {', '.join(mine.outstanding)}",
+            data,
+            file_name=name,
+            mime=XLSX_MIME,
+            icon=":material/download:",
+            on_click="ignore",
+            key=f"{key}_round_template",
+            help="The update template with exactly these actions filled in: add the date, status, % and a note.",
+        )
+        return
+    if status is not None:
+        st.info(literal(f"Round {status.round.name} is open: {status.summary}"), icon=":material/event_note:")
+        st.page_link("pages/rounds.py", label="See the round", icon=":material/event_note:")

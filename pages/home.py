@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from pages.common import NO_PLAN, as_of, empty_state, require_actor, show_chart, view
+from pages.common import NO_PLAN, as_of, empty_state, require_actor, round_notice, show_chart, view
 from tracker.text import day, literal
 from tracker.views.home import home_view
 
-require_actor()
+actor = require_actor()
 st.title("Technician Commitment Tracker")
 page = view(home_view, as_of=as_of())
 if page.plan is None:
@@ -17,6 +17,7 @@ plan = page.plan
 st.subheader(literal(plan.heading))
 # The sidebar gives the plan's window, and the heading usually names it too.
 st.caption(f"Status as of {day(page.as_of)}.")
+round_notice(actor, key="home")
 
 for col, fig in zip(st.columns(len(page.figures)), page.figures, strict=True):
     col.metric(fig.label, fig.value)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import streamlit as st
 
-from pages.common import db_session, require_actor, view
+from pages.common import db_session, require_actor, round_notice, view
 from tracker.auth import PermissionDenied, require
 from tracker.config import get_settings
 from tracker.history import (
@@ -449,6 +449,7 @@ def plan_step(out: LoadOutcome, choice: dict[str, Any], book: list[tuple[str, li
 # --- 1. the template --------------------------------------------------------------------------------
 
 st.subheader("1. Download the update template")
+round_notice(actor, key="upload")
 template_name, template = view(template_for, actor=actor)
 if actor.can("load_plan"):
     hint = "Pre-filled with every action in the plan: delete the rows you are not updating."

@@ -85,22 +85,25 @@ def test_link_with_dates_shows_those_status_changes(monkeypatch: pytest.MonkeyPa
 
 
 def test_default_is_the_latest_round_against_the_one_before(monkeypatch: pytest.MonkeyPatch, demo_url: str) -> None:
-    # The sidebar date defaults to the plan's end (31 Oct 2020): the last two rounds are July and October 2020.
+    # The sidebar date defaults to the plan's end (31 Oct 2020): the last two rounds are July and October 2020, the
+    # demo's recorded rounds (Rounds page), each ending on its due date, the 24th.
     at = _page(monkeypatch, demo_url)
     assert at.radio(key="changes_preset").value == "Since the last round"
     assert _status_table(at) == [("D1", "● On track", "✔ Complete"), ("V2", "‖ Suspended", "● On track")]
-    assert "From the update round of 17 Jul 2020 to the round of 16 Oct 2020" in at.caption[0].value
-    assert _window(at) == ("2020-07-17", "2020-10-16")
+    assert unescape_literal(at.caption[0].value).startswith(
+        "From the July 2020 round (due 24 Jul 2020) to the October 2020 round (due 24 Oct 2020)."
+    )
+    assert _window(at) == ("2020-07-24", "2020-10-24")
 
 
 def test_sidebar_date_moves_the_last_round(monkeypatch: pytest.MonkeyPatch, demo_url: str) -> None:
     at = _page(monkeypatch, demo_url, as_of="2020-06-30")
     assert [r for r, _, _ in _status_table(at)] == ["D2", "D3", "V2"]
-    assert _window(at) == ("2020-01-17", "2020-04-24")
+    assert _window(at) == ("2020-01-24", "2020-04-24")
     # Moving the sidebar date back to the winter moves "the last round" with it.
     at.date_input(key="as_of").set_value(date(2020, 2, 1)).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert _window(at) == ("2019-10-15", "2020-01-17")
+    assert _window(at) == ("2019-10-24", "2020-01-24")
     assert [r for r, _, _ in _status_table(at)] == ["V1"]
 
 
@@ -135,15 +138,15 @@ def test_custom_starts_from_the_window_shown_and_refuses_a_backwards_one(
     at = _page(monkeypatch, demo_url)
     at.radio(key="changes_preset").set_value("Custom").run()
     assert (at.date_input(key="changes_from").value.isoformat(), at.date_input(key="changes_to").value.isoformat()) == (
-        "2020-07-17",
-        "2020-10-16",
+        "2020-07-24",
+        "2020-10-24",
     )
     at.date_input(key="changes_from").set_value("2020-01-17").run()
-    assert _window(at) == ("2020-01-17", "2020-10-16")
+    assert _window(at) == ("2020-01-17", "2020-10-24")
     assert [r for r, _, _ in _status_table(at)] == ["D1", "D2", "V1"]
     at.date_input(key="changes_from").set_value("2020-12-01").run()
     assert not at.exception
-    assert "starts on 1 Dec 2020, after it ends on 16 Oct 2020" in at.error[0].value
+    assert "starts on 1 Dec 2020, after it ends on 24 Oct 2020" in at.error[0].value
 
 
 def test_a_quiet_period_says_so_in_every_section(monkeypatch: pytest.MonkeyPatch, demo_url: str) -> None:

@@ -408,12 +408,36 @@ def _lead_reports(
     return sorted(out, key=lambda lead: (not lead.outstanding, lead.email))
 
 
-def _first_line(text: str, limit: int = 90) -> str:
+def _first_line(text: str, limit: int = 160) -> str:
     line = next((s.strip(" •-*\t") for s in text.splitlines() if s.strip(" •-*\t")), "")
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 # --- opening and closing ------------------------------------------------------------------------------------
+
+
+def _still_open(session: Session, plan_id: int, acts: list[Action], today: date) -> list[Action]:
+    """The actions neither withdrawn nor complete by their latest update on `today`, in plan order."""
+    latest = latest_updates(session=session, plan_id=plan_id, as_of=today)
+    done = {aid for aid, up in latest.items() if up.status == "complete"}
+    return sorted((a for a in acts if not a.withdrawn and a.id not in done), key=lambda a: a.position)
+
+
+def expected_by_default(*, session: Session, today: date | None = None) -> list[str]:
+    """The refs a round opened now would expect unless told otherwise: every action of the current plan that is
+    neither withdrawn nor complete.
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     expected_by_default(session=s)
+        []
+    """
+    plan = current_plan(session=session)
+    if plan is None or plan.id is None:
+        return []
+    acts = list(session.exec(select(Action).where(col(Action.plan_id) == plan.id)).scalars())  # type: ignore[call-overload]
+    return [a.ref for a in _still_open(session, plan.id, acts, today or date.today())]
 
 
 def open_round(
@@ -466,14 +490,10 @@ def open_round(
         withdrawn = [by_ref[r.casefold()].ref for r in wanted if by_ref[r.casefold()].withdrawn]
         if withdrawn:
             raise RoundError(f"{', '.join(withdrawn)} {'is' if len(withdrawn) == 1 else 'are'} withdrawn")
-        chosen = list(dict.fromkeys(by_ref[r.casefold()] for r in wanted))
+        # Once each, by id: a table model is not hashable (dict.fromkeys over actions raised TypeError).
+        chosen = list({a.id: a for a in (by_ref[r.casefold()] for r in wanted)}.values())
     else:
-        latest = latest_updates(session=session, plan_id=plan.id, as_of=today or date.today())
-        chosen = [
-            a
-            for a in acts
-            if not a.withdrawn and (latest.get(int(a.id or 0)) is None or latest[int(a.id or 0)].status != "complete")
-        ]
+        chosen = _still_open(session, plan.id, acts, today or date.today())
     if not chosen:
         raise RoundError("every action is complete or withdrawn: name the actions the round expects (--actions)")
     chosen.sort(key=lambda a: a.position)
@@ -589,15 +609,17 @@ class LeadRound:
         """'Round January 2020: 3 of your actions due by 24 Jan 2020 (D1, D2 and V2).'"""
         r = self.round
         if not self.outstanding:
-            return f"Round {r.name}: {_yours(len(self.refs))} reported. Thank you."
+            return f"Round {r.name}: {_yours(len(self.refs), len(self.refs))} reported. Thank you."
         refs = listing(list(self.outstanding), limit=8)
-        if self.overdue:
-            return f"Round {r.name}: {_yours(len(self.outstanding))} overdue: due by {day(r.due)} ({refs})."
-        return f"Round {r.name}: {_yours(len(self.outstanding))} due by {day(r.due)} ({refs})."
+        late = "overdue, was due" if self.overdue else "due"
+        return f"Round {r.name}: {_yours(len(self.outstanding), len(self.refs))} {late} by {day(r.due)} ({refs})."
 
 
-def _yours(n: int) -> str:
-    return "your action is" if n == 1 else f"{n} of your actions are" if n else "none of your actions is"
+def _yours(n: int, of: int) -> str:
+    """'your action', 'your 2 actions', '2 of your 3 actions'."""
+    if n == of:
+        return "your action" if n == 1 else f"your {n} actions"
+    return f"{n} of your {of} actions"
 
 
 def lead_round(*, session: Session, actor: Actor, today: date | None = None) -> LeadRound | None:
@@ -714,10 +736,8 @@ YYYY-MM-DD --due YYYY-MM-DD, or the Rounds page), or name a round
         filename, data = round_template(session=session, refs=list(lead.outstanding), round_name=info.name)
         text, body = _bodies(info, items, name=_one_line(lead.name), who=who, signer=signer, link=link, today=today)
         late = today > info.due
-        subject = (
-            f"{info.name}: your Technician Commitment update {'was' if late else 'is'} due {day(info.due)} "
-            f"({', '.join(lead.outstanding)})"
-        )
+        refs = ", ".join(lead.outstanding)
+        subject = f"{info.name}: Technician Commitment update for {refs} {'was due' if late else 'due'} {day(info.due)}"
         out.append(
             Reminder(
                 round=info.name,

@@ -753,3 +753,72 @@ def preset_windows(rounds: list[date], *, reference: date) -> dict[str, tuple[da
         PRESETS[1]: three,
         PRESETS[2]: (add_months(reference, -12), reference),
     }
+
+
+@dataclass(frozen=True)
+class RoundMark:
+    """A round as "since the last round" counts it: its name ("" for a round inferred from update dates, when no
+    round was ever opened) and the day it ended, its due date (or its last update's date)."""
+
+    name: str
+    day: date
+
+    @property
+    def text(self) -> str:
+        """'the July 2020 round (due 24 Jul 2020)', or 'the update round of 17 Jul 2020'."""
+        return f"the {self.name} round (due {day(self.day)})" if self.name else f"the update round of {day(self.day)}"
+
+
+def round_marks(*, session: Session, plan_id: int | None = None) -> list[RoundMark]:
+    """The plan's update rounds, oldest first: the rounds opened on the Rounds page, each ending on its due date;
+    for a plan that never had one, the rounds read from the updates' dates (`meeting_dates`).
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     round_marks(session=s)
+        []
+    """
+    from tracker.rounds import list_rounds
+
+    recorded = list_rounds(session=session, plan_id=plan_id)
+    if recorded:
+        return sorted((RoundMark(r.name, r.due) for r in recorded), key=lambda m: (m.day, m.name))
+    return [RoundMark("", d) for d in meeting_dates(session=session, plan_id=plan_id)]
+
+
+@dataclass(frozen=True)
+class SinceRound:
+    """The "since the last round" window: from the end of the round before (`previous`) to the end of the latest
+    round that has ended by the reference date (`latest`)."""
+
+    start: date
+    end: date
+    latest: RoundMark | None
+    previous: RoundMark | None
+
+    @property
+    def text(self) -> str:
+        """'From the July 2020 round (due 24 Jul 2020) to the October 2020 round (due 24 Oct 2020).'"""
+        if self.latest is None:
+            return f"No update round has ended yet: the last 3 months, {day(self.start)} to {day(self.end)}."
+        if self.previous is None:
+            return f"Up to {self.latest.text}, the first round: {day(self.start)} to {day(self.end)}."
+        return f"From {self.previous.text} to {self.latest.text}."
+
+
+def since_last_round(marks: list[RoundMark], *, reference: date) -> SinceRound:
+    """The window the "Since the last round" preset (and the board pack's round period) covers on `reference`.
+
+    Example:
+        >>> w = since_last_round([RoundMark("July 2020", date(2020, 7, 24)), RoundMark("October 2020",
+        ...     date(2020, 10, 24))], reference=date(2020, 10, 31))
+        >>> w.start, w.end, w.text
+        (datetime.date(2020, 7, 24), datetime.date(2020, 10, 24), 'From the July 2020 round (due 24 Jul 2020) to \
+the October 2020 round (due 24 Oct 2020).')
+    """
+    start, end = preset_windows([m.day for m in marks], reference=reference)[PRESETS[0]]
+    past = [m for m in marks if m.day <= reference]
+    latest = past[-1] if past else None
+    previous = past[-2] if len(past) >= 2 else None
+    return SinceRound(start=start, end=end, latest=latest, previous=previous)

@@ -95,18 +95,18 @@ if not page.rounds or page.status is None:
 # --- the chosen round --------------------------------------------------------------------------------------
 
 labels = {r.name: r.label for r in page.rounds}
-chosen = st.selectbox(
-    "Round",
-    list(labels),
-    index=list(labels).index(page.status.round.name),
-    format_func=lambda n: labels[n],
-    key="round_choice",
-)
-if chosen != page.status.round.name:
-    set_qp("round", chosen)
-    st.rerun()
 default = default_round(page.rounds)
-set_qp("round", None if default and chosen == default.name else chosen)
+
+
+def round_chosen() -> None:
+    """Another round picked: into the URL (a link shows it), read by rounds_view on the run this starts."""
+    name = st.session_state["round_choice"]
+    set_qp("round", None if default and name == default.name else name)
+
+
+# The widget shows the round the page was built for (the URL's, or a round just opened), whatever it held before.
+st.session_state["round_choice"] = page.status.round.name
+st.selectbox("Round", list(labels), format_func=lambda n: labels[n], key="round_choice", on_change=round_chosen)
 
 status = page.status
 r = status.round

@@ -202,3 +202,43 @@ def make_xlsx() -> Callable[[dict[str, list[list[Any]]]], bytes]:
         return buf.getvalue()
 
     return build
+
+
+# --- a real SMTP server ------------------------------------------------------------------------------------
+
+
+class SmtpServer:
+    """aiosmtpd on a free local port, keeping every message it accepts (parsed); `refuse` makes it answer DATA
+    with that reply instead (e.g. "554 5.7.1 Message rejected"), as a relay that turns mail away does."""
+
+    def __init__(self) -> None:
+        import socket
+
+        from aiosmtpd.controller import Controller
+
+        with socket.socket() as s:  # aiosmtpd checks its own port by connecting to it, so it needs a real one
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        self.messages: list[Any] = []
+        self.refuse = ""
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.url = f"smtp://127.0.0.1:{self.port}"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+        from email import message_from_bytes, policy
+
+        if self.refuse:
+            return self.refuse
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server for this test (aiosmtpd), stopped afterwards."""
+    server = SmtpServer()
+    server.controller.start()
+    try:
+        yield server
+    finally:
+        server.controller.stop()

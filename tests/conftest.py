@@ -224,7 +224,7 @@ class SmtpServer:
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self.url = f"smtp://127.0.0.1:{self.port}"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd calls it by this name
         from email import message_from_bytes, policy
 
         if self.refuse:

@@ -38,7 +38,7 @@ def _table(at: AppTest, first_column: str) -> list[dict[str, str]]:
     """The plain table whose first column is `first_column`, as rows of unescaped text."""
     for t in at.table:
         df = t.value
-        if list(df.columns)[0] == first_column:
+        if next(iter(df.columns)) == first_column:
             return [{k: unescape_literal(str(v)) for k, v in row.items()} for row in df.to_dict("records")]
     raise AssertionError(f"no table starting with {first_column}")
 

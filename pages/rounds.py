@@ -119,7 +119,13 @@ m1.metric("Expected", len(status.actions))
 m2.metric("Reported", len(status.actions) - len(status.outstanding))
 m3.metric("Outstanding", len(status.outstanding))
 late = r.is_open and today > r.due
-m4.metric("Due", day(r.due), delta="overdue" if late and status.outstanding else None, delta_color="inverse")
+m4.metric(
+    "Due",
+    day(r.due),
+    delta="✕ overdue" if late and status.outstanding else None,
+    delta_color="inverse",
+    delta_arrow="off",
+)
 
 # A lead's own part, with the template for exactly what the round still waits on from them.
 if page.mine:

@@ -10,7 +10,9 @@ exceptions commit on their own, because what they record must be kept even when 
   count must stay), and clears the count after a success;
 - `audit.require_logged` commits the record of a refusal before raising PermissionDenied;
 - `load.load_file` commits the upload record of every attempt, loaded or not, and the load all or nothing;
-- `report.build_pack` commits the pack it keeps; `demo.load_demo` commits the demo data set.
+- `report.build_pack` commits the pack it keeps; `demo.load_demo` commits the demo data set;
+- `rounds.send_reminders` commits each reminder as its email is sent (one the server refused is never recorded,
+  one sent before a later failure always is).
 
 A check followed by a write that depends on it (is this the last administrator? is this account locked? is this
 file loaded already?) is done under a lock, never as read-then-write in Python: a counter is bumped in SQL

@@ -1,7 +1,8 @@
 """Board report: build the board pack PDF for a period, download it, and download any pack built before.
 
 Board members and administrators only (checked again in tracker). Each pack is kept as built, so the list of
-past packs hands back the same bytes, and the next pack's "what changed" starts where the last one ended.
+past packs hands back the same bytes, and the next pack's "what changed" starts where the last one ended. Once an
+update round has ended, the period may be "since the last round" instead: the pack then names the rounds.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pages.common import db_session, require_actor
 from tracker.auth import PermissionDenied, require
 from tracker.charts.export import INSTALL_HINT, charts_available, warm_up
 from tracker.report import build_pack, default_period, list_packs, pack_pdf
+from tracker.report.build import last_round
 from tracker.text import literal
 
 actor = require_actor()
@@ -34,6 +36,35 @@ st.caption(
 
 with db_session() as s:
     start_default, end_default = default_period(session=s)
+    rounds = last_round(session=s)
+
+# The period's first and last day, for each way of choosing it. Choosing one fills the From and To fields, which
+# stay free to change for a period of one's own.
+SINCE_PACK, SINCE_ROUND = "pack", "round"
+windows: dict[str, tuple[date, date]] = {SINCE_PACK: (start_default, end_default)}
+labels = {SINCE_PACK: "Since the last pack"}
+if rounds is not None:
+    windows[SINCE_ROUND] = (rounds.start, rounds.end)
+    labels[SINCE_ROUND] = f"Since the last round: {rounds.span}"
+
+# A new choice (or the first run, or a return to the page, which forgets the fields) fills the fields, before
+# they are drawn, with the days as they are now (a pack just built moves the next one's start).
+chosen = st.session_state.get("pack_period", SINCE_PACK)
+if st.session_state.get("pack_period_filled") != chosen or any(
+    k not in st.session_state for k in ("pack_from", "pack_to")
+):
+    st.session_state["pack_from"], st.session_state["pack_to"] = windows.get(chosen, windows[SINCE_PACK])
+    st.session_state["pack_period_filled"] = chosen
+period = SINCE_PACK
+if rounds is not None:
+    period = st.radio(
+        "Period",
+        list(windows),
+        format_func=labels.__getitem__,
+        key="pack_period",
+        help="Since the last round: from the day the round before was due to the day the latest round that has "
+        "ended was due; the pack names the rounds.",
+    )
 
 charts_ok, charts_why = charts_available()
 if charts_ok:
@@ -47,12 +78,19 @@ else:
 
 with st.form("build"):
     left, right = st.columns(2)
-    start = left.date_input("From", value=start_default, format="DD/MM/YYYY", key="pack_from")
-    end = right.date_input("To", value=end_default, format="DD/MM/YYYY", key="pack_to")
-    st.caption(
-        'Figures are as they stood on the last day; "what changed" runs from the end of the previous pack '
-        "(or the first day, for the first pack)."
-    )
+    start = left.date_input("From", format="DD/MM/YYYY", key="pack_from")
+    end = right.date_input("To", format="DD/MM/YYYY", key="pack_to")
+    if period == SINCE_ROUND and rounds is not None:
+        st.caption(
+            f'Figures are as they stood on the last day; "what changed" runs over the whole period. '
+            f"{literal(rounds.since)}: the pack names the {literal(rounds.name)}. With other dates it covers "
+            "a period of your own and names no round."
+        )
+    else:
+        st.caption(
+            'Figures are as they stood on the last day; "what changed" runs from the end of the previous pack '
+            "(or the first day, for the first pack)."
+        )
     charts = st.checkbox(
         "Draw charts",
         value=charts_ok,
@@ -71,6 +109,8 @@ if submitted:
         def progress(step: str, fraction: float) -> None:
             bar.progress(min(max(fraction, 0.0), 1.0), text=step)
 
+        # The round's own dates build the pack "since the last round" (named so); changed dates, a period of one's own.
+        by_round = period == SINCE_ROUND and (start, end) == windows.get(SINCE_ROUND)
         try:
             with db_session() as s:
                 pack = build_pack(
@@ -80,6 +120,7 @@ if submitted:
                     period_end=end,
                     charts=bool(charts),
                     progress=progress,
+                    since_round=by_round,
                 )
         except (PermissionDenied, ValueError) as exc:
             bar.empty()

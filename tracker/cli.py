@@ -164,6 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", type=Path, required=True, help="where to write the PDF")
     rep.add_argument("--no-charts", action="store_true", help="print each chart's data table instead of the chart")
     rep.add_argument("--pack", type=int, metavar="ID", help="write a kept pack again, as built, instead of a new one")
+    rep.add_argument(
+        "--since-round",
+        action="store_true",
+        help="the period since the last update round: from the round before's due date to the due date of the "
+        "latest round ended by --to (default: today, or the plan's end); the pack names the rounds",
+    )
     rep.add_argument("--as", dest="as_user", metavar="EMAIL", default=argparse.SUPPRESS, help="who builds it")
 
     rnd = sub.add_parser("round", help="update rounds: open one, see who has reported, remind the rest, close it")
@@ -532,6 +538,7 @@ def _report(args: argparse.Namespace, session: Session, actor: Actor) -> int:
             period_start=args.period_start,
             period_end=args.period_end,
             charts=not args.no_charts,
+            since_round=args.since_round,
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -35,9 +35,10 @@ from tracker.auth import Actor, require
 from tracker.config import get_settings
 from tracker.models import BoardPack, utcnow
 from tracker.records import PackInfo
-from tracker.report.content import PackChart, PackContent, Previous, gather
+from tracker.report.content import PackChart, PackContent, PackRound, Previous, gather, round_name
 from tracker.summary import plan_info
 from tracker.text import day
+from tracker.views.changes import round_marks, since_last_round
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -113,6 +114,25 @@ def default_period(*, session: Session, today: date | None = None) -> tuple[date
     else:
         start = end
     return start, end
+
+
+def last_round(*, session: Session, today: date | None = None, period_end: date | None = None) -> PackRound | None:
+    """The period a pack "since the last round" covers: from the due date of the round before to the due date of
+    the latest update round that had ended by `period_end` (by default the as-of date `default_period` ends on:
+    today, or the plan's last day once the plan is over). The rounds are those opened on the Rounds page, else
+    those read from the updates' dates (`tracker.views.changes.round_marks`). None when no round had ended.
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     last_round(session=s, today=date(2024, 5, 1)) is None
+        True
+    """
+    marks = round_marks(session=session)
+    if not marks:
+        return None
+    reference = period_end or default_period(session=session, today=today)[1]
+    return PackRound.of(since_last_round(marks, reference=reference))
 
 
 def previous_pack(*, session: Session, period_start: date) -> BoardPack | None:
@@ -284,8 +304,13 @@ def _import_weasyprint() -> None:
 def render_html(content: PackContent, *, author: str, author_full: str) -> str:
     """The pack as HTML (Jinja2, autoescaped), ready for WeasyPrint."""
     c = content
-    period = f"{day(c.period_start)} to {day(c.period_end)}"
-    if c.previous is not None:
+    dates = f"{day(c.period_start)} to {day(c.period_end)}"
+    period = f"the {c.round.name}, {dates}" if c.round is not None else dates
+    if c.round is not None:
+        compared = f"{c.round.since}: what changed after {day(c.period_start)} up to and including {day(c.period_end)}."
+        since = c.round.since[:1].lower() + c.round.since[1:]
+        changes_text = f"{since}: after {day(c.period_start)} up to and including {day(c.period_end)}"
+    elif c.previous is not None:
         compared = (
             f"Compared with the previous pack (“{c.previous.title}”, built {day(c.previous.built_at)}): "
             f"what changed after {day(c.previous.period_end)} up to and including {day(c.period_end)}."
@@ -298,7 +323,16 @@ def render_html(content: PackContent, *, author: str, author_full: str) -> str:
             f"including {day(c.period_end)}."
         )
         changes_text = f"{day(start)} to {day(c.period_end)} (no earlier pack)"
-    running = " · ".join(x for x in (c.institution, "Board pack", f"{day(c.period_start)} – {day(c.period_end)}") if x)
+    running = " · ".join(
+        x
+        for x in (
+            c.institution,
+            "Board pack",
+            c.round.name if c.round is not None else "",
+            f"{day(c.period_start)} – {day(c.period_end)}",
+        )
+        if x
+    )
     return str(
         _template().render(
             c=c,
@@ -418,6 +452,7 @@ def build_pack(
     charts: bool = True,
     today: date | None = None,
     progress: Progress | None = None,
+    since_round: bool = False,
 ) -> PackResult:
     """Build the board pack for a period, keep it, and return it (board members and administrators only).
 
@@ -426,6 +461,12 @@ def build_pack(
     first pack) to `period_end`. `charts=False`, or no Chrome/Chromium on the machine, prints each chart's
     data table instead (`PackResult.has_charts` False, with a note). `progress(step, fraction)` is called as it
     goes. Raises PermissionDenied for other roles and ValueError when the period starts after it ends.
+
+    `since_round=True` builds the pack "since the last round" (`last_round`): the period runs from the round
+    before's due date to the due date of the latest round ended by `period_end` (default: the as-of date), so
+    `period_end` picks the round; "what changed" runs over that same period, whatever packs were built before;
+    the title, the first page and section 5 name the rounds. ValueError when no round had ended by then, or when
+    a `period_start` other than the round before's due date is given. The pack is kept like any other.
 
     Example:
         >>> from tracker.db import open_engine
@@ -446,12 +487,28 @@ def build_pack(
     start_default, end_default = default_period(session=session, today=today)
     end = period_end or end_default
     start = period_start or (start_default if period_end is None or start_default <= end else end)
+    rounds: PackRound | None = None
+    if since_round:
+        rounds = last_round(session=session, period_end=end)
+        if rounds is None:
+            raise ValueError(
+                f"no update round had ended by {day(end)}, so there is no last round to report on: "
+                "choose a period instead"
+            )
+        if period_start is not None and period_start != rounds.start:
+            raise ValueError(
+                f"since the last round, the period starts on {day(rounds.start)}, "
+                + (f"when the {round_name(rounds.previous)} was due, " if rounds.previous else "")
+                + f"not on {day(period_start)}: leave the start out, or build the pack for a period of your own"
+            )
+        start, end = rounds.start, rounds.end
     if start > end:
         raise ValueError(
             f"the period starts on {day(start)}, after it ends on {day(end)}: choose a start on or before the end"
         )
     plan = plan_info(session=session)
-    prev = previous_pack(session=session, period_start=start)
+    # A pack since the last round reports what changed over the rounds' period, whatever packs came before.
+    prev = previous_pack(session=session, period_start=start) if rounds is None else None
     previous = (
         Previous(
             id=int(prev.id or 0),
@@ -468,7 +525,8 @@ def build_pack(
     author = actor.name or actor.email
     author_full = f"{actor.name} ({actor.email})" if actor.name else actor.email
     who = plan.institution if plan and plan.institution else ""
-    title = f"Board pack{': ' + who if who else ''}, {day(start)} to {day(end)}"
+    named = f"{rounds.name}, " if rounds is not None else ""
+    title = f"Board pack{': ' + who if who else ''}, {named}{day(start)} to {day(end)}"
 
     report("Gathering the figures", 0.08)
     threading.Thread(target=_import_weasyprint, name="tracker-pack-import", daemon=True).start()
@@ -488,6 +546,7 @@ def build_pack(
         built_by=author_full,
         confidentiality=get_settings().confidentiality,
         plan=plan,
+        since_round=rounds,
     )
     notes: list[str] = []
     drawer: ChartDrawer | None = None
@@ -552,7 +611,7 @@ def build_pack(
         "pack_built",
         title,
         after=f"{pages} pages",
-        detail=f"pack {pack_id}; {day(start)} to {day(end)}; sha256 {digest}; "
+        detail=f"pack {pack_id}; {named}{day(start)} to {day(end)}; sha256 {digest}; "
         + ("with charts" if has_charts else "charts as tables"),
         upload_id=None,
     )

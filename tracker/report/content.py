@@ -28,7 +28,7 @@ from tracker.disclosure import MAX_AVERAGE_SUPPRESSED, MIN_PERCENT_POPULATION, S
 from tracker.records import PlanInfo
 from tracker.summary import headline, pace
 from tracker.text import day
-from tracker.views.changes import ChangesPage, changes_view
+from tracker.views.changes import ChangesPage, RoundMark, SinceRound, changes_view
 from tracker.views.evidence import EvidenceTally, evidence_tally, evidence_view
 from tracker.views.home import Figure, home_view
 from tracker.views.pillars import pillars_view
@@ -69,6 +69,8 @@ SECTIONS = (
     ("measures", "Measures against targets"),
     ("workforce", "Workforce and gender"),
 )
+# Section 5's name in a pack built "since the last round".
+ROUND_CHANGES = "What changed since the last round"
 
 ROUNDING_NOTE = (
     "Staff figures in this pack follow the HESA rounding methodology. Counts and FTE are rounded to the nearest 5 "
@@ -276,6 +278,74 @@ class Previous:
     built_by: str
 
 
+def round_name(mark: RoundMark) -> str:
+    """A round as a pack names it: 'October 2020 round' ('Autumn round' stays so), or 'update round of 16 Oct
+    2020' for a round read from the updates' dates (no round opened on the Rounds page).
+
+    Example:
+        >>> round_name(RoundMark("October 2020", date(2020, 10, 24))), round_name(RoundMark("", date(2020, 10, 16)))
+        ('October 2020 round', 'update round of 16 Oct 2020')
+    """
+    if not mark.name:
+        return f"update round of {day(mark.day)}"
+    return mark.name if mark.name.casefold().split()[-1:] == ["round"] else f"{mark.name} round"
+
+
+@dataclass(frozen=True)
+class PackRound:
+    """What a pack built "since the last round" covers: from the due date of the round before (`previous`; None
+    when `latest` was the first round) to the due date of the latest round that had ended (`latest`), and how
+    the pack and the Board report page name them.
+
+    Example:
+        >>> r = PackRound.of(SinceRound(date(2020, 7, 24), date(2020, 10, 24), RoundMark("October 2020",
+        ...     date(2020, 10, 24)), RoundMark("July 2020", date(2020, 7, 24))))
+        >>> r.name, r.span
+        ('October 2020 round', 'July 2020 → October 2020 round')
+        >>> r.since
+        'Since the July 2020 round (due 24 Jul 2020), up to the October 2020 round (due 24 Oct 2020)'
+    """
+
+    start: date
+    end: date
+    latest: RoundMark
+    previous: RoundMark | None
+
+    @classmethod
+    def of(cls, window: SinceRound) -> PackRound | None:
+        """The window `tracker.views.changes.since_last_round` gives; None when no round had ended by then."""
+        if window.latest is None:
+            return None
+        return cls(start=window.start, end=window.end, latest=window.latest, previous=window.previous)
+
+    @property
+    def name(self) -> str:
+        """The round the pack reports on: 'October 2020 round'."""
+        return round_name(self.latest)
+
+    @property
+    def span(self) -> str:
+        """From which round to which, briefly: 'July 2020 → October 2020 round' (for a choice on a page)."""
+        if self.previous is None:
+            return f"up to the {self.name}, the first"
+        if self.previous.name and self.latest.name:
+            return f"{self.previous.name} → {self.name}"
+        return f"{round_name(self.previous)} → {self.name}"
+
+    @property
+    def since(self) -> str:
+        """'Since the July 2020 round (due 24 Jul 2020), up to the October 2020 round (due 24 Oct 2020)'."""
+        latest = _round_text(self.latest)
+        if self.previous is None:
+            return f"Up to the {latest}, the first round"
+        return f"Since the {_round_text(self.previous)}, up to the {latest}"
+
+
+def _round_text(mark: RoundMark) -> str:
+    """'October 2020 round (due 24 Oct 2020)', or 'update round of 16 Oct 2020'."""
+    return f"{round_name(mark)} (due {day(mark.day)})" if mark.name else round_name(mark)
+
+
 @dataclass(frozen=True)
 class AttentionRow:
     """An action at risk or delayed, as the verdict page lists it: what, who, where it stands, the latest word."""
@@ -368,6 +438,7 @@ class PackContent:
     charts_note: str = ""  # why there are no charts ("" when there are)
     previous: Previous | None = None
     changes_from: date | None = None
+    round: PackRound | None = None  # a pack built "since the last round": the rounds it reports on
     sections: tuple[tuple[str, str], ...] = SECTIONS
     rounding_note: str = ROUNDING_NOTE
     status_key: list[tuple[str, str]] = field(default_factory=list)
@@ -441,9 +512,11 @@ def gather(
     built_by: str,
     confidentiality: str,
     plan: PlanInfo | None,
+    since_round: PackRound | None = None,
 ) -> PackContent:
     """The pack's content for the period, the state of things as they stood on `period_end`, and what changed
-    after `changes_from` up to `period_end`.
+    after `changes_from` up to `period_end`. `since_round` names the update rounds a pack built "since the last
+    round" covers (its "what changed" is then titled and worded by round, not by pack).
 
     Example:
         >>> from tracker.db import open_engine
@@ -466,8 +539,11 @@ def gather(
         confidentiality=confidentiality,
         previous=previous,
         changes_from=changes_from,
+        round=since_round,
         status_key=[(s.symbol, s.label) for s in STATUS_STYLE.values()],
     )
+    if since_round is not None:
+        c.sections = tuple((k, ROUND_CHANGES if k == "changes" else name) for k, name in SECTIONS)
     as_of = period_end
     c.charts = {key: [] for key, _ in SECTIONS}
     actions: list[ScheduledAction] = []
@@ -823,6 +899,8 @@ def _verdict(c: PackContent, actions: list[ScheduledAction], work_pct: int, time
         start, end = page.start, page.end
         if start == end:
             v.changes_window = f"The period is the single day {day(end)}: nothing can have changed in it."
+        elif c.round is not None:
+            v.changes_window = f"{c.round.since}: changes after {day(start)} up to and including {day(end)}."
         elif c.previous is not None:
             v.changes_window = (
                 f"Since the previous pack, which ran to {day(start)}: changes after that day up to and including "

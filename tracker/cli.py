@@ -496,7 +496,7 @@ def _round(args: argparse.Namespace, session: Session, actor: Actor) -> int:
             )
             return 2
         result = send_reminders(session=session, actor=actor, name=args.name)
-    except RoundError as exc:
+    except (RoundError, ConfigError) as exc:  # ConfigError: a malformed TRACKER_SMTP_URL, read only here with --db
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except MailError as exc:

@@ -484,6 +484,8 @@ def open_round(
     by_ref = {a.ref.casefold(): a for a in acts}
     if data.refs is not None:
         wanted = [r.strip() for r in data.refs if r.strip()]
+        if not wanted:  # named, but none given (--actions ','): not 'every action is complete'
+            raise RoundError("no actions named: name the actions the round expects, e.g. D1,D2")
         unknown = [r for r in wanted if r.casefold() not in by_ref]
         if unknown:
             raise RoundError(f"no action {', '.join(unknown)} in the current plan")

@@ -20,8 +20,11 @@ reference = as_of() or qp_date("as_of") or min(date.today(), plan.end)
 # Not cached: a round opened or closed on the Rounds page changes no upload, so no cache key would notice.
 with db_session() as s:
     marks = round_marks(session=s, plan_id=plan.id)
-windows = preset_windows([m.day for m in marks], reference=reference)
 since_round = since_last_round(marks, reference=reference)
+windows = {
+    **preset_windows([m.day for m in marks], reference=reference),
+    PRESETS[0]: (since_round.start, since_round.end),
+}
 CUSTOM = PRESETS[-1]
 
 # First visit in this session: the URL's dates (a shared link) pick the preset they match, or Custom.

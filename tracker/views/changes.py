@@ -762,6 +762,7 @@ class RoundMark:
 
     name: str
     day: date
+    start: date | None = None  # a recorded round's first day
 
     @property
     def text(self) -> str:
@@ -783,7 +784,7 @@ def round_marks(*, session: Session, plan_id: int | None = None) -> list[RoundMa
 
     recorded = list_rounds(session=session, plan_id=plan_id)
     if recorded:
-        return sorted((RoundMark(r.name, r.due) for r in recorded), key=lambda m: (m.day, m.name))
+        return sorted((RoundMark(r.name, r.due, r.start) for r in recorded), key=lambda m: (m.day, m.name))
     return [RoundMark("", d) for d in meeting_dates(session=session, plan_id=plan_id)]
 
 
@@ -821,4 +822,6 @@ the October 2020 round (due 24 Oct 2020).')
     past = [m for m in marks if m.day <= reference]
     latest = past[-1] if past else None
     previous = past[-2] if len(past) >= 2 else None
+    if latest is not None and previous is None and latest.start is not None:
+        start = latest.start - timedelta(days=1)  # the first recorded round: from its own first day
     return SinceRound(start=start, end=end, latest=latest, previous=previous)

@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 import tracker.config
 import tracker.db
+from tests import smtputil
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_CONNECT_TIMEOUT = 3
@@ -207,38 +208,22 @@ def make_xlsx() -> Callable[[dict[str, list[list[Any]]]], bytes]:
 # --- a real SMTP server ------------------------------------------------------------------------------------
 
 
-class SmtpServer:
-    """aiosmtpd on a free local port, keeping every message it accepts (parsed); `refuse` makes it answer DATA
-    with that reply instead (e.g. "554 5.7.1 Message rejected"), as a relay that turns mail away does."""
+@pytest.fixture
+def start_mailbox() -> Iterator[Callable[..., smtputil.Mailbox]]:
+    """Start a real SMTP server (`smtputil.Mailbox`, configured per call); all are stopped afterwards."""
+    started: list[smtputil.Mailbox] = []
 
-    def __init__(self) -> None:
-        import socket
+    def start(**kw: Any) -> smtputil.Mailbox:
+        box = smtputil.Mailbox(**kw)
+        box.controller.start()
+        started.append(box)
+        return box
 
-        from aiosmtpd.controller import Controller
-
-        with socket.socket() as s:  # aiosmtpd checks its own port by connecting to it, so it needs a real one
-            s.bind(("127.0.0.1", 0))
-            self.port = int(s.getsockname()[1])
-        self.messages: list[Any] = []
-        self.refuse = ""
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self.url = f"smtp://127.0.0.1:{self.port}"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd calls it by this name
-        from email import message_from_bytes, policy
-
-        if self.refuse:
-            return self.refuse
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
+    yield start
+    for box in started:
+        box.controller.stop()
 
 
 @pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    """A real SMTP server for this test (aiosmtpd), stopped afterwards."""
-    server = SmtpServer()
-    server.controller.start()
-    try:
-        yield server
-    finally:
-        server.controller.stop()
+def mailbox(start_mailbox: Callable[..., smtputil.Mailbox]) -> smtputil.Mailbox:
+    return start_mailbox()

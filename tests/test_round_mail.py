@@ -8,31 +8,27 @@ date, so the reminders are sent as overdue; the once-a-day guard counts today.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
 import tracker.config
 import tracker.db
 import tracker.rounds
+from tests.smtputil import Mailbox, free_port
 from tests.test_rounds import ADMIN, LEAD_A, LEAD_B, open_may, setup_plan, who
 from tracker.cli import main
 from tracker.ingest.updates import PROGRESS_COLUMNS
@@ -47,87 +43,6 @@ ADMIN_DEMO = "admin@demo.ac.uk"
 REPLY_TO, MAIL_FROM = "technicians@demo.ac.uk", "tracker@demo.ac.uk"
 PUBLIC_URL = "https://tracker.demo.ac.uk"
 PASSWORD = "s3cret-Pa55"
-
-
-# --- a real SMTP server -----------------------------------------------------------------------------------
-
-
-class Mailbox:
-    """aiosmtpd on 127.0.0.1 and a free port. Keeps each accepted message with its envelope recipients; can ask
-    for a user name and password, refuse every message (`refuse`, a reply such as "554 5.7.1 rejected") or one
-    recipient (`refuse_rcpt`), and take its time over each message (`delay`, seconds)."""
-
-    def __init__(
-        self, *, login: tuple[str, str] | None = None, refuse: str = "", refuse_rcpt: str = "", delay: float = 0
-    ) -> None:
-        self.port = free_port()
-        self.url = f"smtp://127.0.0.1:{self.port}"
-        self.received: list[tuple[list[str], EmailMessage]] = []
-        self.logins: list[tuple[str, bool]] = []
-        self.login, self.refuse, self.refuse_rcpt, self.delay = login, refuse, refuse_rcpt, delay
-        auth: dict[str, Any] = {}
-        if login:  # AUTH over plain text: a local test server has no certificate for STARTTLS
-            auth = {"authenticator": self._authenticate, "auth_require_tls": False}
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **auth)
-
-    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
-        assert isinstance(data, LoginPassword)
-        user, password = data.login.decode(), data.password.decode()
-        ok = (user, password) == self.login
-        self.logins.append((user, ok))
-        return AuthResult(success=ok, handled=False, auth_data=data)
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if self.refuse_rcpt and address == self.refuse_rcpt:
-            return "550 5.1.1 no such mailbox here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        if self.refuse:
-            return self.refuse
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        self.received.append((list(envelope.rcpt_tos), message))
-        return "250 OK"
-
-    @property
-    def recipients(self) -> list[str]:
-        return sorted(to for tos, _ in self.received for to in tos)
-
-    def to(self, email: str) -> EmailMessage:
-        [message] = [m for tos, m in self.received if tos == [email]]
-        return message
-
-
-def free_port() -> int:
-    """A port nothing listens on now (aiosmtpd checks its own port by connecting to it, so it needs a real one)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def start_mailbox() -> Iterator[Callable[..., Mailbox]]:
-    """Start a Mailbox (each test may start differently configured ones); all stopped afterwards."""
-    started: list[Mailbox] = []
-
-    def start(**kw: Any) -> Mailbox:
-        box = Mailbox(**kw)
-        box.controller.start()
-        started.append(box)
-        return box
-
-    yield start
-    for box in started:
-        box.controller.stop()
-
-
-@pytest.fixture
-def mailbox(start_mailbox: Callable[..., Mailbox]) -> Mailbox:
-    return start_mailbox()
 
 
 @pytest.fixture(autouse=True)

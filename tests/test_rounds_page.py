@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 import tracker.config
 from tests.apputil import open_app
+from tests.smtputil import Mailbox
 from tracker.auth import actor_for
 from tracker.db import open_engine
 from tracker.load import load_file
@@ -196,15 +197,15 @@ def test_everyone_else_sees_where_the_open_round_stands_on_home(monkeypatch: pyt
 
 
 def test_reminders_sent_from_the_page_reach_the_mail_server(
-    monkeypatch: pytest.MonkeyPatch, db: str, smtp_server: Any
+    monkeypatch: pytest.MonkeyPatch, db: str, mailbox: Mailbox
 ) -> None:
-    monkeypatch.setenv("TRACKER_SMTP_URL", smtp_server.url)
+    monkeypatch.setenv("TRACKER_SMTP_URL", mailbox.url)
     tracker.config.get_settings.cache_clear()
     at = open_app(monkeypatch, db, page=PAGE)
     at.button(key="send_reminders").click().run()
     _ok(at)
     assert any("Sent 3 reminders" in t for t in _texts(at)), _texts(at)
-    assert sorted(m["To"].addresses[0].addr_spec for m in smtp_server.messages) == [
+    assert mailbox.recipients == [
         "apprentices.lead@demo.ac.uk",
         "careers.lead@demo.ac.uk",
         "events.lead@demo.ac.uk",

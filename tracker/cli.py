@@ -488,6 +488,9 @@ def _round(args: argparse.Namespace, session: Session, actor: Actor) -> int:
                 print(f"note: no lead to remind for {', '.join(status.unled)}", file=sys.stderr)
             print(f"dry run: round '{status.round.name}'; nothing sent", file=sys.stderr)
             return 0
+        # The round first (which one, is it open, may this user remind), then the mail server: the first problem
+        # to fix is named first.
+        reminders(session=session, actor=actor, name=args.name)
         if not get_settings().smtp_url:
             print(
                 "error: no mail server is set: set TRACKER_SMTP_URL (smtp://host:port or smtps://user:password@host), "

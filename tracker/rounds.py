@@ -298,8 +298,10 @@ YYYY-MM-DD --due YYYY-MM-DD, or the Rounds page), or name a round
 def round_status(*, session: Session, name: str | None = None, today: date | None = None) -> RoundStatus:
     """Where the round (default: the newest open one) stands: each expected action and each lead.
 
-    An open round is seen as of `today` (default: today); a closed one as of the day it closed, so its page
-    reads the same later. Overdue means not reported, the due date past, and the round still open.
+    An open round is seen as of `today` (default: today); a closed one as of the day it closed (its states say
+    "not reported" rather than "overdue", and its latest updates are those up to that day). An update loaded
+    after the close but dated within the round still counts: the round asks what happened in its dates, and a
+    late file is how a lead answers it. Overdue means not reported, the due date past, and the round still open.
 
     Example:
         >>> from tracker.db import open_engine

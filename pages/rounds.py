@@ -195,8 +195,11 @@ if admin and r.is_open:
     else:
         for p in planned:
             already = f" (reminded today at {p.reminded_today:%H:%M}: not again today)" if p.reminded_today else ""
-            with st.expander(literal(f"To {p.to}: {', '.join(p.refs)}{already}")):
-                st.markdown(f"**Subject:** {literal(p.subject)}")
+            # The label names the lead, not their address: an address in it becomes a link, and a link inside the
+            # expander's toggle is a control inside a control to a screen reader.
+            who = p.name or p.to.split("@")[0]
+            with st.expander(literal(f"To {who}: {', '.join(p.refs)}{already}")):
+                st.markdown(f"**To:** {literal(p.to)}  \n**Subject:** {literal(p.subject)}")
                 st.text(p.text)
                 st.download_button(
                     f"Attachment: {p.attachment_name}",

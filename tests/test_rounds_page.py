@@ -78,9 +78,9 @@ def test_the_open_round_as_an_administrator_sees_it(monkeypatch: pytest.MonkeyPa
     # The reminders are previewed, one per lead, each with its template; without a mail server nothing can go.
     previews = [unescape_literal(e.label) for e in at.expander if e.label.startswith("To ")]
     assert previews == [
-        "To apprentices.lead@demo.ac.uk: D3",
-        "To careers.lead@demo.ac.uk: D2",
-        "To events.lead@demo.ac.uk: V2",
+        "To Apprenticeships Lead: D3",
+        "To Career Pathways Lead: D2",
+        "To Conference and Awards Lead: V2",
     ]
     assert any("TRACKER_SMTP_URL" in t for t in texts)
     assert not [b for b in at.button if b.key == "send_reminders"]

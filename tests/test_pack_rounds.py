@@ -9,10 +9,8 @@ PDFs are read back with poppler's `pdftotext` and `pdfinfo`, as tests/test_repor
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +19,8 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 import tracker.db
-from tests.apputil import ROOT, open_app
+from tests.apputil import open_app
+from tests.test_board_report_page import cli
 from tracker.auth import Actor, actor_for
 from tracker.db import open_engine
 from tracker.demo import DEMO_ADMIN, load_demo
@@ -51,18 +50,6 @@ pytestmark = [
 def packs(url: str) -> list[BoardPack]:
     with Session(open_engine(url)) as s:
         return list(s.exec(select(BoardPack).order_by(BoardPack.id)).scalars())  # type: ignore[call-overload,arg-type]
-
-
-def cli(db: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
-    return subprocess.run(
-        [sys.executable, "-m", "tracker", "--db", db, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def pdf_text(pdf: bytes, tmp_path: Path, *, first: int | None = None, last: int | None = None) -> str:

@@ -29,6 +29,7 @@ import tracker.config
 import tracker.db
 import tracker.rounds
 from tests.smtputil import Mailbox, free_port
+from tests.test_cli_users import session as database
 from tests.test_rounds import ADMIN, LEAD_A, LEAD_B, open_may, setup_plan, who
 from tracker.cli import main
 from tracker.ingest.updates import PROGRESS_COLUMNS
@@ -82,16 +83,6 @@ def status_json(capsys: pytest.CaptureFixture[str], db: str, *name: str) -> dict
 
 def lines(text: str) -> list[str]:
     return sorted(line for line in text.splitlines() if line)
-
-
-@contextmanager
-def database(db: str) -> Iterator[Session]:
-    engine = tracker.db.make_engine(db)
-    try:
-        with Session(engine) as s:
-            yield s
-    finally:
-        engine.dispose()
 
 
 def sent_record(db: str) -> tuple[list[tuple[str, list[str]]], list[tuple[str, str, str]]]:

@@ -46,6 +46,7 @@ SPEC_PATHS = [
     "pages/evidence.py",
     "pages/workforce.py",
     "pages/changes.py",
+    "pages/rounds.py",
     "pages/upload.py",
     "pages/uploads.py",
     "pages/board_report.py",
@@ -237,8 +238,12 @@ HR_CSV = b"As at,Faculty,Sex,FTE\n31/01/2021,Engineering,F,1\n"
 
 
 def _writers() -> dict[str, Callable[[Session, Actor], Any]]:
+    from tracker.group import save_group
     from tracker.load import load_file
+    from tracker.mail import MailServer
+    from tracker.profile import set_text
     from tracker.report import build_pack
+    from tracker.rounds import close_round, open_round, send_reminders
     from tracker.users import add_user, assign_actions, remove_user, unassign_actions
 
     return {
@@ -260,6 +265,19 @@ def _writers() -> dict[str, Callable[[Session, Actor], Any]]:
         "tracker.users.set_password": lambda s, a: set_password(session=s, email=ADMIN, password=WRONG, actor=a),
         "tracker.users.remove_user": lambda s, a: remove_user(session=s, email=ADMIN, actor=a),
         "tracker.report.build.build_pack": lambda s, a: build_pack(session=s, actor=a, charts=False),
+        "tracker.rounds.open_round": lambda s, a: open_round(
+            session=s, actor=a, name="Q1", start=date(2020, 1, 1), due=date(2020, 1, 24)
+        ),
+        "tracker.rounds.close_round": lambda s, a: close_round(session=s, actor=a),
+        # Refused before any connection: the port has no server, and none is needed to say no.
+        "tracker.rounds.send_reminders": lambda s, a: send_reminders(
+            session=s, actor=a, server=MailServer.parse("smtp://127.0.0.1:9")
+        ),
+        "tracker.load.core.load_file (group)": lambda s, a: load_file(
+            b"Name,Title,Faculty\nAnn Jones,Manager,Laws\n", filename="g.csv", session=s, actor=a, kind="group"
+        ),
+        "tracker.group.save_group": lambda s, a: save_group(session=s, actor=a, members=[]),
+        "tracker.profile.set_text": lambda s, a: set_text(session=s, actor=a, key="technician_definition", text="x"),
     }
 
 
@@ -280,6 +298,7 @@ NO_ROLE = {
     "tracker.load.write.write_updates": "load_file's update write, after its role and ownership checks",
     "tracker.load.write.write_workforce": "load_file's workforce write, after its role check",
     "tracker.load.mapping.save_mapping": "keeps a plan's mapping inside load_file, after its role check",
+    "tracker.group.apply_changes": "writes a working-group list for save_group or load_file, after their role check",
 }
 WRITE = re.compile(r"session\.(add|delete|commit)\(|execute\((insert|delete|update)\(|\bsrc\.backup\(|migrate\(")
 

@@ -220,6 +220,10 @@ DOWNLOADS = {
     ("audit.py", "Export Excel"): "lambda: to_xlsx(rows, sheet='Audit log')",
     ("board_report.py", "Download the pack (PDF)"): "lambda pack_id=built['id']: kept(pack_id)",
     ("board_report.py", "f'Download pack {chosen}'"): "lambda pack_id=chosen: kept(pack_id)",
+    # tracker.rounds.round_template: the update template (tracker.templates), pre-filled with refs.
+    ("common.py", "f\"Download your template for {', '.join(mine.outstanding)}\""): "data",
+    ("rounds.py", "f\"Download the template for {', '.join(page.my_outstanding)}\""): "data",
+    ("rounds.py", "f'Attachment: {p.attachment_name}'"): "p.attachment",  # the same template, as the email has it
     ("upload.py", "Download the update template"): "template",  # template_for: tracker.templates
     ("upload.py", "Plan template"): "plan_template",  # no user text in it
     ("upload.py", "Workforce template"): "workforce_template",  # no user text in it

@@ -457,7 +457,9 @@ def open_round(
     """Open a round in the current plan (administrators only); the caller commits.
 
     `refs` are the actions expected to report; by default every action that is neither withdrawn nor complete
-    by its latest update on `today` (default: today). RoundError says what is wrong with the request.
+    by its latest update on `today` (default: today). `at` is the round's opening time (default: now; the demo
+    dates its rounds in the past); the audit event is always stamped when it is recorded. RoundError says what
+    is wrong with the request.
 
     Example:
         >>> from tracker.db import open_engine
@@ -533,7 +535,6 @@ def open_round(
         detail=f"{day(start)} to {day(due)}"
         + (f"; meeting {day(meeting)}" if meeting else "")
         + f"; expects {refs_text}",
-        at=at,
     )
     session.flush()
     return _round_info(session, [row])[0]
@@ -567,7 +568,7 @@ YYYY-MM-DD --due YYYY-MM-DD, or the Rounds page), or name a round
         raise RoundError(f"the round '{row.name}' was closed on {day(row.closed_at)} by {row.closed_by or 'someone'}")
     audit.record(
         session, actor, "round_closed", row.name, before="open", after="closed",
-        detail=f"{info.reported} of {info.expected} expected actions reported", at=at,
+        detail=f"{info.reported} of {info.expected} expected actions reported",
     )  # fmt: skip
     session.flush()
     session.refresh(row)

@@ -1,4 +1,5 @@
-"""Admin: users and roles — add, change role and owned actions, reset a password, remove (administrators only)."""
+"""Admin: users and roles — add, change role and owned actions, reset a password, remove; the working group and
+the technician definition (administrators only)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -8,10 +9,14 @@ from sqlmodel import Session
 
 from pages.common import db_session, require_actor, sso_configured, view
 from tracker.auth import ROLE_CAN, PermissionDenied
+from tracker.group import MEMBER_COLUMNS, GroupError, list_group, member_edits, member_rows, save_group
+from tracker.history import change_counts
 from tracker.models import ROLES
+from tracker.profile import MAX_TEXT, get_text, set_text
 from tracker.queries import list_actions
 from tracker.text import literal
 from tracker.users import add_user, assign_actions, list_users, owned_refs, remove_user, set_password, unassign_actions
+from tracker.views.group import representation
 
 actor = require_actor()
 st.title("Admin")
@@ -221,3 +226,61 @@ with right:
         ok, _ = attempt(lambda s: remove_user(session=s, email=leaving, actor=actor))
         if ok:
             done(f"Removed {literal(gone)}.")
+
+# --- the working group and the technician definition ------------------------------------------------------
+
+st.subheader("Working group")
+st.caption(
+    "The Technician Commitment working group (the technician voice). Edit a row, add one at the bottom, or delete "
+    "one: a deleted member is kept with today as the day they left. Faculties are matched to the HR extract's."
+)
+if flash:  # after a save, the table and the text start again from what is held
+    st.session_state.pop("group_editor", None)
+    st.session_state.pop("tech_definition", None)
+with db_session() as session:
+    group_rows = member_rows(list_group(session=session))
+    group_rep = representation(session=session, actor=actor)
+for row in group_rep.unmatched:  # a faculty as written that the HR extract does not have: correct it below
+    st.markdown(f"⚠ {literal(row.text)}")
+edited = st.data_editor(
+    group_rows,
+    key="group_editor",
+    num_rows="dynamic",
+    hide_index=True,
+    width="stretch",
+    height=min(38 + 35 * (len(group_rows) + 1) + 3, 640),  # every member and the row to add one, up to about 16
+    column_order=list(MEMBER_COLUMNS),
+    column_config={
+        "id": None,
+        "name": st.column_config.TextColumn("Name", required=True, max_chars=200),
+        "job_title": st.column_config.TextColumn("Job title", max_chars=200),
+        "faculty": st.column_config.TextColumn("Faculty", max_chars=200),
+        "technician": st.column_config.CheckboxColumn("Technician", default=True),
+        "joined": st.column_config.DateColumn("Joined", format="D MMM YYYY"),
+        "left": st.column_config.DateColumn("Left", format="D MMM YYYY"),
+    },
+)
+if st.button("Save working group", key="group_save", type="primary"):
+    try:
+        edits = member_edits(edited)
+    except GroupError as exc:
+        st.error(f"Not done: {literal(exc)}")
+    else:
+        ok, saved = attempt(lambda s: save_group(session=s, actor=actor, members=edits))
+        if ok:
+            done(f"Working group saved: {literal(change_counts([c.as_dict() for c in saved]))}.")
+
+st.subheader("Technician definition")
+with db_session() as session:
+    definition = get_text(session=session, key="technician_definition")
+new_definition = st.text_area(
+    "How the institution defines a technician (for the self-assessment)",
+    value=definition,
+    key="tech_definition",
+    height=120,
+    max_chars=MAX_TEXT,
+)
+if st.button("Save definition", key="tech_definition_save"):
+    ok, changed = attempt(lambda s: set_text(session=s, actor=actor, key="technician_definition", text=new_definition))
+    if ok:
+        done("Technician definition saved." if changed else "The definition was already that: nothing changed.")

@@ -6,6 +6,7 @@ from pages.common import as_of, empty_state, qp_date, qp_list, qp_str, require_a
 from tracker.charts.workforce import pct_text
 from tracker.disclosure import shown
 from tracker.text import day, literal
+from tracker.views.group import representation
 from tracker.views.workforce import snapshot_for, workforce_choices, workforce_view
 
 NO_WORKFORCE = (
@@ -114,6 +115,25 @@ with left:
     show_chart(grade_chart, key="wf_gender_by_grade")
 with right:
     show_chart(share_trend, key="wf_female_trend")
+
+st.subheader("Working group representation")
+rep = view(representation, as_of=as_of(), actor=actor, snapshot=snap, rounded=not exact)
+if not rep.members:
+    st.markdown(
+        "No working-group members are held. An administrator can load the list (`python -m tracker load FILE "
+        "--kind group`, or the Upload page) or enter it on the Admin page."
+    )
+else:
+    covered = sum(1 for r in rep.rows if r.in_workforce and r.members)
+    with_staff = sum(1 for r in rep.rows if r.in_workforce)
+    st.markdown(
+        f"The working group's {rep.members} members on {day(rep.as_of)} come from {covered} of the "
+        f"{with_staff} faculties with technical staff at {day(page.snapshot)}."
+    )
+    # Faculty and member names are people's text: shown literally, never as Markdown.
+    if rep.sentences():
+        st.markdown("\n".join(f"- {literal(sentence)}" for sentence in rep.sentences()))
+    st.dataframe(rep.table_rows(), hide_index=True, width="content")
 
 st.subheader("Tables")
 tab1, tab2, tab3, tab4 = st.tabs(["Table 1: FTE by faculty", "Table 2: gender by faculty", "Gender by grade", "Trend"])

@@ -307,7 +307,7 @@ def test_init_demo_then_show_actions(db: str) -> None:
     assert sorted(u["role"] for u in users if u["role"] != "lead") == ["admin", "board", "viewer"]
     again = ok(db, "init", "--demo")
     assert "already holds a plan: demo data not loaded" in again
-    assert len(show_json(db, "uploads")) == 13
+    assert len(show_json(db, "uploads")) == 14  # the demo's 14 files (the working group's included)
 
 
 def test_load_plan_csv_with_plan_start_and_map(db: str, tmp_path: Path) -> None:

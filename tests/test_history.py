@@ -58,7 +58,7 @@ def test_a_lead_sees_only_their_own_uploads_and_an_admin_all(session: Session) -
     assert careers[1].kind == "updates" and careers[1].duplicate_of is None
     assert [u.id for u in list_uploads_for(session=session, actor=_actor(session, COP))] == [theirs]
     everyone = list_uploads_for(session=session, actor=_actor(session, ADMIN))
-    assert len(everyone) == 13 + 3  # the demo's files and the three above
+    assert len(everyone) == 14 + 3  # the demo's 14 files and the three above
     assert {mine, bad, theirs} <= {u.id for u in everyone}
     assert list_uploads_for(session=session, actor=_actor(session, VIEWER)) == []
     assert len(list_uploads_for(session=session, actor=_actor(session, ADMIN), limit=5)) == 5

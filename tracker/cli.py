@@ -45,7 +45,7 @@ ROUNDING_NOTE = (
     "staff figures are HESA-rounded (counts and FTE to the nearest 5, under 2.5 shown as 0); "
     "only administrators see them unrounded"
 )
-SHOWABLE = ("actions", "updates", "evidence", "measures", "workforce", "uploads", "plans", "users", "rounds")
+SHOWABLE = ("actions", "updates", "evidence", "measures", "workforce", "uploads", "plans", "users", "rounds", "group")
 
 
 def _month(s: str) -> date:
@@ -567,6 +567,11 @@ def _show(args: argparse.Namespace, session: Session, actor: Actor) -> int:
         from tracker.rounds import list_rounds
 
         rows = [as_row(r) for r in list_rounds(session=session)]
+    elif args.what == "group":
+        from tracker.group import list_group
+
+        # Every member held, those who have left included (their `left` date says so).
+        rows = [as_row(m) for m in list_group(session=session, include_left=True)]
     elif args.what == "workforce":
         # --as gives what the pages give that user: HESA-rounded figures unless their role may see exact ones.
         rows = [as_row(c) for c in queries.workforce_by_faculty(session=session, actor=actor)]

@@ -1,5 +1,6 @@
 """The demo data set: UCL's 2018 plan as published, synthetic HR extracts, two years of updates, and an update
-round for each quarterly updates file (closed) plus one open round that nobody has answered yet.
+round for each quarterly updates file (closed) plus one open round that nobody has answered yet, and the seed's
+ten working-group members (data/demo/working_group.xlsx, laid out as the self-assessment prints them).
 
 Example:
     >>> from tracker.db import open_engine
@@ -25,6 +26,7 @@ from tracker.users import add_user, set_password
 
 PLAN_FILE = ROOT / "plan" / "ucl_2018_action_plan.xlsx"
 DEMO_DIR = ROOT / "data" / "demo"
+GROUP_FILE = DEMO_DIR / "working_group.xlsx"
 DEMO_ADMIN = "admin@demo.ac.uk"
 # One account per role; the leads own the actions whose updates they send in the demo files.
 DEMO_USERS = [
@@ -49,12 +51,13 @@ def demo_files() -> list[tuple[str, Path]]:
     files = [("plan", PLAN_FILE)]
     files += [("workforce", p) for p in sorted(DEMO_DIR.glob("hr_*.xlsx"))]
     files += [("updates", p) for p in sorted(DEMO_DIR.glob("updates_*.xlsx"))]
+    files.append(("group", GROUP_FILE))
     return files
 
 
 def load_demo(*, session: Session, today: date | None = None) -> dict[str, int]:
     """Load every demo file and create the demo users; returns files loaded per kind."""
-    counts = {"plan": 0, "workforce": 0, "updates": 0}
+    counts = {"plan": 0, "workforce": 0, "updates": 0, "group": 0}
     for kind, path in demo_files():
         out: LoadOutcome = load_file(path, session=session, kind=kind, uploaded_by=DEMO_ADMIN, today=today)
         if out.outcome == "rejected":

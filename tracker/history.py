@@ -41,6 +41,7 @@ KIND_LABELS = {
     "plan": "Action plan",
     "updates": "Progress and evidence update",
     "workforce": "Workforce extract (HR)",
+    "group": "Working-group list",
 }
 OUTCOME_LABELS = {
     "loaded": "✔ Loaded",
@@ -61,6 +62,9 @@ CHANGE_WORDS: dict[str, tuple[str, str]] = {
     "action_restored": ("action restored", "actions restored"),
     "action_matched": ("action matched under its held ref", "actions matched under their held refs"),
     "snapshot": ("workforce snapshot", "workforce snapshots"),
+    "group_member_added": ("working-group member added", "working-group members added"),
+    "group_member_changed": ("working-group member changed", "working-group members changed"),
+    "group_member_left": ("working-group member left", "working-group members left"),
 }
 STATUS_CHANGES = ("status", "progress")
 
@@ -70,7 +74,7 @@ def kinds_for(actor: Actor) -> list[str]:
 
     Example:
         >>> kinds_for(Actor("l@uni.ac.uk", "lead")), kinds_for(Actor("a@uni.ac.uk", "admin"))
-        (['updates'], ['plan', 'updates', 'workforce'])
+        (['updates'], ['plan', 'updates', 'workforce', 'group'])
         >>> kinds_for(Actor("v@uni.ac.uk", "viewer"))
         []
     """
@@ -269,7 +273,7 @@ def change_rows(kind: str, changes: Sequence[Mapping[str, str]]) -> list[dict[st
         >>> row["Details"]
         'as of 31 Oct 2020 80%'
     """
-    target = "Snapshot" if kind == "workforce" else "Action"
+    target = {"workforce": "Snapshot", "group": "Member"}.get(kind, "Action")
     out = []
     for c in changes:
         code = c["change"]
@@ -316,6 +320,8 @@ def follow_ups(kind: str, changes: Sequence[Mapping[str, str]], *, limit: int = 
         ]
     if kind == "plan":
         return [FollowUp("action_plan", "See the action plan")]
+    if kind == "group":
+        return [FollowUp("workforce", "See the working group's representation on the Workforce page")]
     out: list[FollowUp] = []
     evidence = sorted({c["target"] for c in changes if c["change"] in ("evidence", "evidence_corrected", "measure")})
     if evidence:

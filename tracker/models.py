@@ -22,7 +22,7 @@ STATUSES = ("not started", "on track", "at risk", "delayed", "complete", "suspen
 EVIDENCE_KINDS = ("document", "event", "survey", "policy", "award", "metric", "other")
 SEXES = ("Female", "Male", "Other", "Not known")
 ROLES = ("viewer", "lead", "board", "admin")
-UPLOAD_KINDS = ("plan", "updates", "workforce")
+UPLOAD_KINDS = ("plan", "updates", "workforce", "group")
 OUTCOMES = ("loaded", "rejected", "duplicate", "unreadable")
 
 
@@ -382,3 +382,47 @@ class RoundReminder(SQLModel, table=True):
     sent_at: datetime = _ts()  # type: ignore[assignment]
     sent_by: str = Field(default="", max_length=254)
     refs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+# --- the working group and the institution's texts -------------------------------------------------
+
+
+class WorkingGroupMemberBase(SQLModel):
+    """A member of the Technician Commitment working group (the "technician voice"): `left` is None while they
+    are a member; a member who leaves keeps their row, with the day they left."""
+
+    name: str = Field(max_length=200)
+    job_title: str = Field(default="", max_length=200)
+    faculty: str = Field(default="", max_length=200)
+    technician: bool = True
+    joined: date | None = None
+    left: date | None = None
+
+
+class WorkingGroupMember(WorkingGroupMemberBase, table=True):
+    __tablename__ = "working_group_member"
+    id: int | None = Field(default=None, primary_key=True)
+    upload_id: int | None = Field(default=None, foreign_key="upload.id")
+    updated_by: str = Field(default="", max_length=254)
+    updated_at: datetime = _ts()  # type: ignore[assignment]
+
+
+class WorkingGroupMemberCreate(WorkingGroupMemberBase):
+    pass
+
+
+class ProfileTextBase(SQLModel):
+    """A text about the institution the self-assessment needs (tracker.profile.TEXT_KEYS), kept by key."""
+
+    key: str = Field(primary_key=True, max_length=60)
+    text: str = ""
+
+
+class ProfileText(ProfileTextBase, table=True):
+    __tablename__ = "profile_text"
+    updated_by: str = Field(default="", max_length=254)
+    updated_at: datetime = _ts()  # type: ignore[assignment]
+
+
+class ProfileTextCreate(ProfileTextBase):
+    pass

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, Literal
 
-UploadKind = Literal["plan", "updates", "workforce", ""]  # "": a file that could not be read as any kind
+UploadKind = Literal["plan", "updates", "workforce", "group", ""]  # "": a file that could not be read as any kind
 UploadOutcome = Literal["loaded", "rejected", "duplicate", "unreadable"]
 
 
@@ -216,3 +216,16 @@ class PackInfo:
     sha256: str
     has_charts: bool
     filename: str
+
+
+@dataclass(frozen=True)
+class GroupMember:
+    """A working-group member as held (tracker.group.list_group): `left` is None while they are a member."""
+
+    id: int
+    name: str
+    job_title: str
+    faculty: str
+    technician: bool
+    joined: date | None
+    left: date | None

@@ -11,6 +11,8 @@ Writes:
     data/demo/hr_technicians_2020-07-31.xlsx  aggregated rows: faculty x grade x sex, headcount and FTE
     data/demo/hr_technicians_2021-07-31.xlsx  one row per person, date as UK text "31/07/2021", columns reordered
     data/demo/updates_YYYY-MM.xlsx           eight reporting rounds on the update template (Progress/Evidence/Measures)
+    data/demo/working_group.xlsx             the seed's working-group table as published: lead-in sentence, Name | Title
+                                             | Faculty, ten members (faculties as written: MAPS, "Brian Sciences", ...)
 
 Only openpyxl and the standard library; no network. A fixed random seed and a fixed document timestamp
 (plus normalised zip entry times) make every file byte-identical from run to run.
@@ -828,6 +830,45 @@ def check_rounds() -> None:
 
 
 # --------------------------------------------------------------------------------------------------
+# 4. The working group, as the seed publishes it (seed lines 111-124)
+# --------------------------------------------------------------------------------------------------
+
+GROUP_LEAD_IN = (
+    "This interim self-assessment and 24-month action plan has been produced in consultation with the following "
+    "members of the Technician Commitment Working Group:"
+)
+# Faculties exactly as the seed writes them: "MAPS" for Mathematical & Physical Sciences, "Engineering Science"
+# for Engineering Sciences, and its typo "Brian Sciences".
+GROUP = [
+    ("John Bowles", "Head of Laboratories", "MAPS"),
+    ("Dr Dimitra Stamogiannou", "Departmental Administrator", "MAPS"),
+    ("Dr Roger Woodliffe", "Computer Services Manager", "MAPS"),
+    ("Dr Steve Bunting", "Institute Manager", "Brain Sciences"),
+    ("Dr Jacques Gianino", "Manager", "Brian Sciences"),
+    ("Peter Kelly", "Departmental Superintendent", "Engineering Science"),
+    ("Ian Seaton", "Technical Resources Manager", "Engineering Science"),
+    ("Isabel Goncalves", "Departmental Laboratory Manager", "Life Sciences"),
+    ("Dr Lisa Sanderson", "Teaching Laboratory Manager", "Life Sciences"),
+    ("Prupti Malde", "Unit Manager Cruciform Teaching Facilities", "Life Sciences"),
+]
+
+
+def make_working_group(path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Working group"
+    ws["A1"] = GROUP_LEAD_IN
+    ws.append([])
+    header = ["Name", "Title", "Faculty"]
+    ws.append(header)
+    style_header(ws, 3, len(header))
+    for row in GROUP:
+        ws.append(list(row))
+    set_widths(ws, {"A": 28, "B": 44, "C": 24})
+    save(wb, path)
+
+
+# --------------------------------------------------------------------------------------------------
 
 def main() -> list[Path]:
     written: list[Path] = []
@@ -848,6 +889,10 @@ def main() -> list[Path]:
         p = DEMO_DIR / f"updates_{key}.xlsx"
         make_updates(key, content, p)
         written.append(p)
+
+    p = DEMO_DIR / "working_group.xlsx"
+    make_working_group(p)
+    written.append(p)
     return written
 
 

@@ -24,6 +24,7 @@ from tracker.auth import SYSTEM, Actor
 from tracker.config import Settings, get_settings
 from tracker.db import is_transient, lock_for_write
 from tracker.ingest.base import LoadResult, UnreadableFile
+from tracker.ingest.group import load_group
 from tracker.ingest.plan import load_plan
 from tracker.ingest.reader import Workbook, read_bytes, read_workbook
 from tracker.ingest.updates import ActionInfo, PlanContext, load_updates
@@ -31,7 +32,7 @@ from tracker.ingest.workforce import load_workforce
 from tracker.load.detect import detect_kind
 from tracker.load.mapping import save_mapping, saved_mapping
 from tracker.load.preview import count_changes, describe_counts, find_plan, planned_changes
-from tracker.load.write import record_upload, write_plan, write_updates, write_workforce
+from tracker.load.write import record_upload, write_group, write_plan, write_updates, write_workforce
 from tracker.models import (
     LOADED_ONCE,
     Action,
@@ -43,7 +44,7 @@ from tracker.plans import current_plan, plan_end
 from tracker.text import day, plural
 from tracker.users import owned_refs
 
-KINDS = ("plan", "updates", "workforce")
+KINDS = ("plan", "updates", "workforce", "group")
 
 
 @dataclass
@@ -328,6 +329,8 @@ def _parse(
         return _read_plan(session, wb, plan, held)
     if kind == "workforce":
         return load_workforce(wb, as_of=as_of)
+    if kind == "group":
+        return load_group(wb, today=today)
     if kind == "updates" and held is not None:
         context = plan_context(session, held)
         if actor.role == "lead":
@@ -353,8 +356,8 @@ def _parse(
             None,
             None,
             "unknown_kind",
-            "cannot tell whether this is an action plan, an update or a workforce extract; "
-            "say which with --kind plan|updates|workforce",
+            "cannot tell whether this is an action plan, an update, a workforce extract or a working-group list; "
+            "say which with --kind plan|updates|workforce|group",
         )
     return result
 
@@ -385,6 +388,8 @@ def _write(
     if kind == "updates":
         assert held is not None
         return write_updates(session, result, held, up.id)
+    if kind == "group":
+        return write_group(session, result, up.id, who=uploaded_by)
     return write_workforce(session, result, up.id)
 
 
@@ -447,7 +452,7 @@ def _guard_withdrawal(session: Session, result: LoadResult, changes: list[dict[s
         )
 
 
-KIND_OPERATION = {"plan": "load_plan", "updates": "load_updates", "workforce": "load_workforce"}
+KIND_OPERATION = {"plan": "load_plan", "updates": "load_updates", "workforce": "load_workforce", "group": "load_plan"}
 
 
 def check_kind(session: Session, actor: Actor, name: str, kind: str) -> None:

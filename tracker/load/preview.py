@@ -81,6 +81,11 @@ def planned_changes(session: Session, kind: str, result: LoadResult, plan: Plan 
         return _update_changes(session, result, plan)
     if kind == "workforce":
         return _workforce_changes(session, result)
+    if kind == "group":
+        from tracker.group import members_from_rows, plan_changes
+
+        today = result.meta["load_date"]
+        return [c.as_dict() for c in plan_changes(session=session, members=members_from_rows(result.rows), today=today)]
     return []
 
 

@@ -170,6 +170,17 @@ def write_updates(session: Session, result: LoadResult, plan: Plan, upload_id: i
     return {"progress_updates": len(progress), "evidence": len(evidence), "measure_values": len(values)}
 
 
+def write_group(session: Session, result: LoadResult, upload_id: int, *, who: str) -> dict[str, int]:
+    """The working group replaced by a group file's members (tracker.group: members left out leave on the load
+    date, never deleted)."""
+    from tracker.group import apply_changes, members_from_rows, plan_changes
+
+    today = result.meta["load_date"]
+    changes = plan_changes(session=session, members=members_from_rows(result.rows), today=today)
+    counts = apply_changes(session, changes, today=today, who=who, upload_id=upload_id)
+    return counts | {"unchanged": len(result.rows) - counts["members_added"] - counts["members_changed"]}
+
+
 def write_workforce(session: Session, result: LoadResult, upload_id: int) -> dict[str, int]:
     dates = sorted({r.as_of for r in result.rows})
     # A new extract for a date replaces that snapshot; the old file stays in its Upload for replay.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -32,11 +32,14 @@ from tracker.models import (
     MeasureValue,
     Plan,
     ProgressUpdate,
+    Round,
+    RoundAction,
     Upload,
     User,
     UserAction,
     WorkforceRecord,
 )
+from tracker.rounds import close_round, open_round, reminders, round_status
 from tracker.users import add_user, assign_actions, list_users, remove_user, set_password, unassign_actions
 
 try:
@@ -56,6 +59,8 @@ DATA_TABLES: tuple[type[SQLModel], ...] = (
     WorkforceRecord,
     User,
     UserAction,
+    Round,
+    RoundAction,
 )
 EMAILS = {
     "viewer": "viewer@demo.ac.uk",
@@ -124,6 +129,10 @@ MATRIX: dict[str, tuple[str, str, str, str]] = {
     "see exact figures": (R, R, R, A),
     "download another's upload": (R, R, R, A),
     "download one's own upload": (A, A, A, A),
+    "open an update round": (R, R, R, A),
+    "close an update round": (R, R, R, A),
+    "preview a round's reminders": (R, R, R, A),
+    "read an update round": (A, A, A, A),
 }
 # Checks that touch no database (the role alone decides) run on SQLite only; the rest on both backends.
 PURE = ("read the dashboard", "build a board pack", "see exact figures")
@@ -336,6 +345,25 @@ def _check_users_listed(c: Ctx, who: Actor, result: Any, before: dict[str, Any],
     assert after == before
 
 
+def _check_round_opened(c: Ctx, who: Actor, result: Any, before: dict[str, Any], after: dict[str, Any]) -> None:
+    assert (result.name, result.expected) == (
+        "Q1 2021",
+        3,
+    )  # the demo's D2, D3 and V2 are neither complete nor withdrawn
+    assert delta(before, after) == {"Round": 1, "RoundAction": 3}
+    assert [(e.action, e.actor, e.target) for e in events_since(c.engine, before["last_event"])] == [
+        ("round_opened", who.email, "Q1 2021")
+    ]
+
+
+def _check_round_closed(c: Ctx, who: Actor, result: Any, before: dict[str, Any], after: dict[str, Any]) -> None:
+    assert (result.name, result.is_open) == ("November 2020", False)
+    assert delta(before, after) == {}
+    assert [(e.action, e.actor, e.target) for e in events_since(c.engine, before["last_event"])] == [
+        ("round_closed", who.email, "November 2020")
+    ]
+
+
 def _check_audit_read(c: Ctx, who: Actor, result: Any, before: dict[str, Any], after: dict[str, Any]) -> None:
     assert len(result) == before["last_event"] > 0
     assert result[0].id == before["last_event"]
@@ -436,6 +464,26 @@ OPS: dict[str, Op] = {
     "list users": Op(
         lambda c, who: in_tx(c, lambda s: list_users(session=s, actor=who)), _check_users_listed, WHAT["manage_users"]
     ),
+    "open an update round": Op(
+        lambda c, who: in_tx(
+            c, lambda s: open_round(session=s, actor=who, name="Q1 2021", start=date(2021, 1, 1), due=date(2021, 1, 22))
+        ),
+        _check_round_opened,
+        WHAT["manage_rounds"],
+    ),
+    "close an update round": Op(
+        lambda c, who: in_tx(c, lambda s: close_round(session=s, actor=who)), _check_round_closed, WHAT["manage_rounds"]
+    ),
+    "preview a round's reminders": Op(
+        lambda c, who: in_tx(c, lambda s: [r.to for r in reminders(session=s, actor=who)[1]]),
+        _check_unchanged(["apprentices.lead@demo.ac.uk", "careers.lead@demo.ac.uk", "events.lead@demo.ac.uk"]),
+        WHAT["manage_rounds"],
+    ),
+    "read an update round": Op(
+        lambda c, who: in_tx(c, lambda s: [a.ref for a in round_status(session=s).actions]),
+        _check_unchanged(["D2", "D3", "V2"]),
+        WHAT["read"],
+    ),
     "read the audit log": Op(
         lambda c, who: in_tx(c, lambda s: audit.list_events(session=s, actor=who)),
         _check_audit_read,
@@ -476,7 +524,7 @@ def test_the_matrix_covers_every_operation_and_role() -> None:
     assert set(OPS) == set(MATRIX)
     assert set(ROLES) == set(ROLE_CAN)
     named = {"read", "build_pack", "load_plan", "load_workforce", "load_updates", "manage_users", "read_audit"}
-    named |= {"see_exact_figures", "download_any_upload"}
+    named |= {"see_exact_figures", "download_any_upload", "manage_rounds"}
     assert set(OPERATIONS) == named, "a new operation: add it to MATRIX"
     # The single-operation rows agree with OPERATIONS (the rest are checked cell by cell below).
     for row, operation in (
@@ -488,6 +536,7 @@ def test_the_matrix_covers_every_operation_and_role() -> None:
         ("read the audit log", "read_audit"),
         ("see exact figures", "see_exact_figures"),
         ("download another's upload", "download_any_upload"),
+        ("open an update round", "manage_rounds"),
     ):
         assert [r for r, outcome in zip(ROLES, MATRIX[row], strict=True) if outcome == ALLOWED] == list(
             OPERATIONS[operation]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from tracker.auth import Actor
+from tracker.auth import SYSTEM
 from tracker.config import ROOT
 from tracker.load import LoadOutcome, load_file
 from tracker.rounds import close_round, open_round
@@ -86,7 +86,7 @@ def _demo_round(session: Session, month: str, *, close: bool) -> None:
     start = date(year, mm, 1)
     due = date(year, mm, ROUND_DUE_DAY)
     meeting = due + timedelta(days=7)
-    admin = Actor(DEMO_ADMIN, "admin", name="Demo Administrator")
+    admin = SYSTEM  # the command line builds the demo: its log says so, as for the demo files it loads
     name = f"{start:%B %Y}"
     open_round(
         session=session,

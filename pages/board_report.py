@@ -2,7 +2,8 @@
 
 Board members and administrators only (checked again in tracker). Each pack is kept as built, so the list of
 past packs hands back the same bytes, and the next pack's "what changed" starts where the last one ended. Once an
-update round has ended, the period may be "since the last round" instead: the pack then names the rounds.
+update round has ended, the period may be "since the last round" instead: the pack then names the rounds. The
+self-assessment draft (a Word document, tracker.selfassessment) is built here too, when its button is clicked.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tracker.auth import PermissionDenied, require
 from tracker.charts.export import INSTALL_HINT, charts_available, warm_up
 from tracker.report import build_pack, default_period, list_packs, pack_pdf
 from tracker.report.build import last_round
+from tracker.selfassessment import DOCX_MIME, STAGES, build_self_assessment, draft_filename
 from tracker.text import literal
 
 actor = require_actor()
@@ -168,6 +170,44 @@ if built:
         icon=":material/download:",
         key="dl_built",
     )
+
+st.subheader("Self-assessment draft")
+st.caption(
+    "The Technician Commitment self-assessment as a Word document to edit: the form's sections with real headings "
+    "and tables, filled from what is held today (Tables 1 and 2 HESA-rounded as on the Workforce page, initiatives "
+    "and evidence per pillar, each action's outcome, the working group) and the next action plan pre-filled with "
+    "the actions that carry forward. Built when you click."
+)
+sa_stage = st.selectbox(
+    "Stage",
+    STAGES,
+    index=1,
+    format_func=lambda n: {
+        1: "1: interim, a year after signing (24-month plan)",
+        2: "2: reflection on the first plan (36-month plan)",
+        3: "3: renewal (36-month plan)",
+    }[n],
+    key="sa_stage",
+    help="Stage 1, a year after signing: what was in place before, progress so far, a 24-month plan. Stages 2 and "
+    "3: reflection on the previous plan and a 36-month plan.",
+)
+
+
+def self_assessment(stage: int) -> bytes:
+    """The draft's bytes, built only when the button is clicked."""
+    with db_session() as s:
+        return build_self_assessment(session=s, actor=actor, stage=stage).docx
+
+
+st.download_button(
+    "Self-assessment draft (Word)",
+    lambda stage=sa_stage: self_assessment(stage),
+    file_name=draft_filename(sa_stage, date.today()),
+    mime=DOCX_MIME,
+    on_click="ignore",
+    icon=":material/description:",
+    key="dl_self_assessment",
+)
 
 st.subheader("Past packs")
 with db_session() as s:

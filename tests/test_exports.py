@@ -220,6 +220,7 @@ DOWNLOADS = {
     ("audit.py", "Export Excel"): "lambda: to_xlsx(rows, sheet='Audit log')",
     ("board_report.py", "Download the pack (PDF)"): "lambda pack_id=built['id']: kept(pack_id)",
     ("board_report.py", "f'Download pack {chosen}'"): "lambda pack_id=chosen: kept(pack_id)",
+    ("board_report.py", "Self-assessment draft (Word)"): "lambda stage=sa_stage: self_assessment(stage)",  # a .docx
     # tracker.rounds.round_template: the update template (tracker.templates), pre-filled with refs.
     ("common.py", "f\"Download your template for {', '.join(mine.outstanding)}\""): "data",
     ("rounds.py", "f\"Download the template for {', '.join(page.my_outstanding)}\""): "data",

@@ -172,6 +172,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--as", dest="as_user", metavar="EMAIL", default=argparse.SUPPRESS, help="who builds it")
 
+    sa = sub.add_parser(
+        "self-assessment",
+        help="draft the Technician Commitment self-assessment as a Word document (board members, administrators)",
+    )
+    sa.add_argument("--out", type=Path, required=True, metavar="FILE.docx", help="where to write the draft")
+    sa.add_argument(
+        "--as-of", type=_day, metavar="YYYY-MM-DD", help="the data as it stood on this day (default: today)"
+    )
+    sa.add_argument(
+        "--stage",
+        type=int,
+        choices=(1, 2, 3),
+        default=2,
+        help="1: interim, one year after signing (24-month plan); 2: reflection on the first plan and a 36-month "
+        "plan; 3: a renewal, the same after a 36-month plan (default: 2)",
+    )
+    sa.add_argument("--as", dest="as_user", metavar="EMAIL", default=argparse.SUPPRESS, help="who drafts it")
+
     rnd = sub.add_parser("round", help="update rounds: open one, see who has reported, remind the rest, close it")
     rsub = rnd.add_subparsers(dest="round_command", required=True)
     ro = rsub.add_parser("open", help="open a round (administrators)")
@@ -302,6 +320,8 @@ def _dispatch(args: argparse.Namespace, session: Session, actor: Actor) -> int:
         return _report(args, session, actor)
     if args.command == "round":
         return _round(args, session, actor)
+    if args.command == "self-assessment":
+        return _self_assessment(args, session, actor)
     if args.kind == "updates" and actor is not SYSTEM:
         # As the Upload page hands it to this user: a lead's Progress sheet pre-filled with their own actions.
         data = template_for(session=session, actor=actor)[1]
@@ -553,6 +573,25 @@ def _report(args: argparse.Namespace, session: Session, actor: Actor) -> int:
         f"({pack.seconds:.1f} s)"
     )
     for note in pack.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def _self_assessment(args: argparse.Namespace, session: Session, actor: Actor) -> int:
+    from tracker.selfassessment import build_self_assessment
+
+    out: Path = args.out
+    if not out.parent.is_dir():
+        print(f"error: --out {out}: the folder {out.parent} does not exist", file=sys.stderr)
+        return 2
+    draft = build_self_assessment(session=session, actor=actor, as_of=args.as_of, stage=args.stage)
+    out.write_bytes(draft.docx)
+    print(
+        f"wrote {out}: stage {draft.stage} self-assessment draft as of {draft.as_of.isoformat()}, "
+        f"{len(draft.sections)} sections, {len(draft.tables)} tables, {len(draft.docx):,} bytes; "
+        f"carried forward: {', '.join(draft.carried_forward) or 'none'}"
+    )
+    for note in draft.notes:
         print(f"note: {note}")
     return 0
 

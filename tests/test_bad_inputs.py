@@ -623,7 +623,7 @@ def test_odd_but_valid_loads_through_the_cli(case: Loads, cli_runs: dict[str, Cl
     proc = run.proc
     assert_clean_text(proc.stdout + proc.stderr)
     assert (proc.returncode, proc.stderr) == (0, ""), proc.stdout + proc.stderr
-    assert proc.stdout.splitlines()[-1].startswith(f"{case.file}: loaded as {case.kind} (upload 14): ")
+    assert proc.stdout.splitlines()[-1].startswith(f"{case.file}: loaded as {case.kind} (upload 15): ")
     assert_loaded_as_text(run.before, run.db, case, (BAD / case.file).read_bytes())
 
 
@@ -638,7 +638,7 @@ def test_odd_but_valid_loads_through_the_upload_page(case: Loads, db: str, monke
     tracker.db.dispose_all()
     assert changes(before, snapshot(db)) == {}  # the preview writes nothing
     confirm(at)
-    assert plain(at.success[0].value).startswith(f"Loaded {case.file} (upload 14)")
+    assert plain(at.success[0].value).startswith(f"Loaded {case.file} (upload 15)")
     # A plan confirmed on the page keeps its column mapping for the next file with the same headers.
     assert_loaded_as_text(before, db, case, data, also={"columnmapping"} if case.kind == "plan" else set())
 

@@ -129,7 +129,7 @@ def test_a_lead_sees_the_preview_then_confirms(monkeypatch: pytest.MonkeyPatch, 
     assert after["Evidence"] == before["Evidence"] + 1
     assert after["Upload"] == before["Upload"] + 1
     assert plain(at.success[0].value) == (
-        "Loaded d2_update.xlsx (upload 14): 1 status change, 1 new evidence item. Status: D2 ✕ Delayed → ● On track."
+        "Loaded d2_update.xlsx (upload 15): 1 status change, 1 new evidence item. Status: D2 ✕ Delayed → ● On track."
     )
     links = {(p.proto.label, p.proto.query_string) for p in at.get("page_link")}
     assert ("See the evidence for D2", "ref=D2") in links
@@ -140,7 +140,7 @@ def test_a_lead_sees_the_preview_then_confirms(monkeypatch: pytest.MonkeyPatch, 
     at.run()
     assert counts(db) == after
     with Session(open_engine(db)) as s:
-        up = s.get(Upload, 14)
+        up = s.get(Upload, 15)  # after the demo's 14
         assert up is not None and up.uploaded_by == CAREERS and up.content == GOOD_D2
 
 
@@ -244,7 +244,13 @@ def test_a_duplicate_says_it_was_already_loaded(monkeypatch: pytest.MonkeyPatch,
         (CAREERS, ["Detect automatically", "Progress and evidence update"]),
         (
             ADMIN,
-            ["Detect automatically", "Action plan", "Progress and evidence update", "Workforce extract (HR)"],
+            [
+                "Detect automatically",
+                "Action plan",
+                "Progress and evidence update",
+                "Workforce extract (HR)",
+                "Working-group list",
+            ],
         ),
     ],
 )
@@ -335,8 +341,8 @@ def test_uploads_shows_a_lead_only_their_own(monkeypatch: pytest.MonkeyPatch, db
     assert issues.iloc[0]["Row"] == "2" and issues.iloc[0]["Column"] == "Status"
     label, data = seen[-1]
     assert plain(label) == "Download bad.xlsx" and data() == bad
-    at.selectbox(key="upload_pick").set_value(14).run()
-    assert at.query_params["upload"] == "14"
+    at.selectbox(key="upload_pick").set_value(15).run()
+    assert at.query_params["upload"] == "15"
     label, data = seen[-1]
     assert plain(label) == "Download mine.xlsx" and data() == GOOD_D2
     assert "No issues were found" in " ".join(c.value for c in at.caption)
@@ -349,13 +355,13 @@ def test_uploads_shows_an_admin_everyone_and_any_file(monkeypatch: pytest.Monkey
         load_file(GOOD_D2, session=s, actor=actor, filename="lead.xlsx")
         load_file(DEMO_DIR / "updates_2020-10.xlsx", session=s)  # a duplicate: no copy kept
     seen = _captured_downloads(monkeypatch)
-    at = open_app(monkeypatch, db, page=UPLOADS, as_user=ADMIN, upload="14")
+    at = open_app(monkeypatch, db, page=UPLOADS, as_user=ADMIN, upload="15")
     df = table(at, "filename", "outcome", "uploaded_by")
-    assert len(df) == 15
+    assert len(df) == 16
     assert df.iloc[0]["outcome"] == "duplicate"
     label, data = seen[-1]
     assert plain(label) == "Download lead.xlsx" and data() == GOOD_D2  # another user's file
-    at.selectbox(key="upload_pick").set_value(15).run()
+    at.selectbox(key="upload_pick").set_value(16).run()
     assert "No copy kept: this was the same file as upload 13" in " ".join(c.value for c in at.caption)
     at.selectbox(key="upload_pick").set_value(1).run()
     label, data = seen[-1]

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from tracker.audit import list_events
 from tracker.auth import SYSTEM, Actor, PermissionDenied
+from tracker.db import open_engine
 from tracker.demo import GROUP_FILE, load_demo
 from tracker.group import GroupError, MemberEdit, list_group, member_edits, save_group
 from tracker.ingest.group import load_group
@@ -369,3 +370,26 @@ def test_cli_load_and_show_group(tmp_path: Path) -> None:
     refused = _cli(db, "load", bad, "--kind", "group")
     assert refused.returncode == 1
     assert "bad.csv:bad:2:Technician?: 'perhaps' is not yes or no" in refused.stderr
+
+
+# --- the Upload page -----------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("fresh_streamlit_caches")
+def test_an_administrator_loads_a_group_list_on_the_upload_page(monkeypatch: pytest.MonkeyPatch, db: str) -> None:
+    from tests.apputil import open_app
+
+    at = open_app(monkeypatch, db, page="pages/upload.py")
+    data = _csv("Dr Steve Bunting,Institute Manager,Brain Sciences", "Ann Jones,Lab Manager,Medical Sciences")
+    at.file_uploader[0].set_value(("group.csv", data, "text/csv")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    preview = next(df.value for df in at.dataframe if "Member" in df.value.columns)
+    changes = sorted(zip(preview["Change"], preview["Member"], strict=True))
+    assert ("Working-group member added", "Ann Jones") in changes
+    assert ("Working-group member left", "Prupti Malde") in changes
+    assert len(changes) == 10  # Ann added, nine of the demo's ten left (Dr Steve Bunting stays, unchanged)
+    (button,) = [b for b in at.button if b.label == "Confirm and load"]
+    button.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    with Session(open_engine(db)) as s:
+        assert [m.name for m in list_group(session=s)] == ["Dr Steve Bunting", "Ann Jones"]

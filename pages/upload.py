@@ -38,7 +38,7 @@ from tracker.templates import plan_template, workforce_template
 from tracker.text import literal
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-TYPES = ["xlsx", "xlsm", "xlsb", "xls", "ods", "csv"]
+TYPES = ["xlsx", "xlsm", "xlsb", "xls", "ods", "csv", "docx", "docm"]
 AUTO = ""
 LINK_PAGES = {
     "action_plan": ("pages/action_plan.py", ":material/checklist:"),
@@ -520,7 +520,7 @@ with st.container(horizontal=True):
             help="The date the HR extract describes; blank: the date in the file.",
         )
 file = st.file_uploader(
-    "Spreadsheet (.xlsx, .xlsb, .xls, .ods or .csv)",
+    "Spreadsheet, or a plan in a Word table (.xlsx, .xlsb, .xls, .ods, .csv or .docx)",
     type=TYPES,
     key="upload_file" if gen == 0 else f"upload_file_{gen}",
     max_upload_size=-(-limit // 2**20),

@@ -1,4 +1,5 @@
-"""Reading .xlsx/.xlsb/.xls/.ods (python-calamine) and .csv into plain rows, refusing what cannot be read.
+"""Reading .xlsx/.xlsb/.xls/.ods (python-calamine), .csv and a Word document's tables (.docx: each table a sheet,
+`tracker.ingest.docx`) into plain rows, refusing what cannot be read.
 
 Rows keep their Excel numbering: `sheet.rows[i]` is Excel row `i + 1`. Cells are str, int, float,
 bool, date, datetime or None (blank); a merged range's value is in each of its cells (`Sheet.merged`). Every
@@ -29,6 +30,7 @@ from typing import Any, BinaryIO
 
 from tracker.config import Settings, get_settings
 from tracker.ingest.base import Issue, UnreadableFile
+from tracker.ingest.docx import WORD_SUFFIXES, word_document
 from tracker.ingest.sandbox import Child, shown_name, unguard
 from tracker.ingest.sandbox import column_letters as _column_letters
 
@@ -174,13 +176,16 @@ def read_workbook(
         # The child interpreter starts now, so its start-up overlaps the checks; it is stopped if one refuses
         # the file (see PARSE_WHILE_CHECKING).
         with Child() as child:
-            _check_zip(data, name, settings)
+            if _check_zip(data, name, settings):  # a Word document: its tables, parsed in the child as a workbook
+                child.send("docx", data, name, max_rows=settings.max_rows)
+                sheets = [Sheet(shown_name(n), rows, merged or []) for n, rows, merged in child.receive()[0]]
+            else:
 
-            def start_parsing() -> None:
-                child.send("workbook", data, name, max_rows=settings.max_rows)
+                def start_parsing() -> None:
+                    child.send("workbook", data, name, max_rows=settings.max_rows)
 
-            issues, merges = _check_extent(data, name, settings, start_parsing if PARSE_WHILE_CHECKING else None)
-            sheets = _read_calamine(data, name, settings, merges, child=child)
+                issues, merges = _check_extent(data, name, settings, start_parsing if PARSE_WHILE_CHECKING else None)
+                sheets = _read_calamine(data, name, settings, merges, child=child)
     elif data.startswith(b"\xd0\xcf\x11\xe0"):
         # An encrypted .xlsx/.xlsb is an OLE file with an EncryptionInfo stream; an encrypted .xls has a
         # FILEPASS record (calamine's own password error is lost when it is given bytes: it tries every format
@@ -189,6 +194,10 @@ def read_workbook(
             raise UnreadableFile(
                 name, "encrypted", "is password-protected: save a copy without a password and try again"
             )
+        if suffix in WORD_SUFFIXES:
+            raise UnreadableFile(
+                name, "not_spreadsheet", f"is an older Office file (Word 97-2003?), not a {suffix}: save it as .docx"
+            )
         sheets = _read_calamine(data, name, settings, {})
     else:
         for magic, what in _SIGNATURES:
@@ -196,11 +205,13 @@ def read_workbook(
                 raise UnreadableFile(name, "not_spreadsheet", f"is not a spreadsheet: it looks like {what}")
         if suffix in WORKBOOK_SUFFIXES:
             raise UnreadableFile(name, "corrupt", f"is not a valid {suffix} workbook (it may be damaged or renamed)")
+        if suffix in WORD_SUFFIXES:
+            raise UnreadableFile(name, "corrupt", f"is not a valid {suffix} document (it may be damaged or renamed)")
         if suffix and suffix not in CSV_SUFFIXES:
             raise UnreadableFile(
                 name,
                 "not_spreadsheet",
-                f"is not a spreadsheet ({suffix} files are not read: use .xlsx, .xlsb, .xls, .ods or .csv)",
+                f"is not a spreadsheet ({suffix} files are not read: use .xlsx, .xlsb, .xls, .ods, .csv or .docx)",
             )
         sheet, issues = _read_csv(data, name, settings)
         sheets = [sheet]
@@ -232,8 +243,9 @@ def _size(n: int, other: int | None = None) -> str:
 INFLATE_FLOOR = 10 * 1024 * 1024
 
 
-def _check_zip(data: bytes, name: str, settings: Settings) -> None:
-    """Refuse truncated archives, zip bombs and encrypted .ods before any XML is parsed."""
+def _check_zip(data: bytes, name: str, settings: Settings) -> bool:
+    """Refuse truncated archives, zip bombs and encrypted .ods before any XML is parsed; True for a Word document
+    (named .docx, .docm, .dotx, .dotm or nothing) whose tables are to be read, False for a workbook."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
@@ -254,20 +266,40 @@ def _check_zip(data: bytes, name: str, settings: Settings) -> None:
             names = _zip_names(zf)
             manifest = _read_member(zf, names.get("meta-inf/manifest.xml"), 4 * _CHUNK)
             package = _xlsx_package(zf, names)
+            word = word_document(zf)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, NotImplementedError) as exc:
         detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         raise UnreadableFile(name, "corrupt", f"cannot be read as a spreadsheet ({detail})") from None
+    suffix = Path(name).suffix.lower()
     # LibreOffice keeps an encrypted .ods a zip, its parts encrypted and described in the manifest.
     if b"encryption-data" in manifest:
         raise UnreadableFile(name, "encrypted", "is password-protected: save a copy without a password and try again")
     if "[content_types].xml" not in names and "content.xml" not in names:
+        if suffix in WORD_SUFFIXES:
+            raise UnreadableFile(name, "not_spreadsheet", f"is a zip archive, not a Word document ({suffix})")
         raise UnreadableFile(name, "not_spreadsheet", "is a zip archive, not a spreadsheet")
+    workbook = "content.xml" in names or package.workbook is not None or any(n.startswith("xl/") for n in names)
+    if suffix in WORD_SUFFIXES and workbook:
+        raise UnreadableFile(
+            name, "not_spreadsheet", f"is a spreadsheet renamed {suffix}, not a Word document: give it its own name"
+        )
+    if word is not None and not workbook:
+        if suffix in WORD_SUFFIXES or not suffix:
+            return True
+        raise UnreadableFile(
+            name,
+            "not_spreadsheet",
+            "is an Office document but not a spreadsheet (a Word document: name it .docx to read its tables)",
+        )
+    if suffix in WORD_SUFFIXES:
+        raise UnreadableFile(name, "corrupt", "is damaged: the document part (word/document.xml) is missing")
     if "content.xml" in names:
-        return
+        return False
     if package.workbook is None and not any(n.startswith("xl/") for n in names):
         raise UnreadableFile(name, "not_spreadsheet", "is an Office document but not a spreadsheet (no worksheets)")
     if package.workbook is None and "xl/workbook.bin" not in names:
         raise UnreadableFile(name, "corrupt", "is damaged: the workbook part (xl/workbook.xml) is missing")
+    return False
 
 
 def _zip_names(zf: zipfile.ZipFile) -> dict[str, str]:

@@ -13,9 +13,9 @@ PARSE_WHILE_CHECKING: during the scan of the sheets, or after it).
 Limits: `TRACKER_SANDBOX_MEMORY_MB` (default 1024) and `TRACKER_SANDBOX_SECONDS` (default 120), read at each
 parse, or the keyword arguments of `Child`.
 
-The child imports only the standard library, python-calamine, `tracker.ingest.base` and `tracker.exports` (no
-pydantic, no database): its start costs tens of milliseconds, and it is started before the parent's checks run,
-so that time overlaps them.
+The child imports only the standard library, python-calamine, `tracker.ingest.base`, `tracker.ingest.docx` and
+`tracker.exports` (no pydantic, no database): its start costs tens of milliseconds, and it is started before the
+parent's checks run, so that time overlaps them.
 
 Example:
     >>> with Child() as child:
@@ -47,7 +47,7 @@ from tracker.ingest.base import Issue, UnreadableFile
 Cell = str | int | float | bool | dt.date | dt.datetime | None
 Merge = tuple[int, int, int, int]  # first row, first column, last row, last column: 0-based, inclusive
 RawSheet = tuple[str, list[list[Cell]], list[Merge] | None]  # name, rows, merged ranges (None: not known)
-Kind = Literal["workbook", "csv"]
+Kind = Literal["workbook", "csv", "docx"]
 
 MEMORY_MB = 1024  # the child's address space; TRACKER_SANDBOX_MEMORY_MB overrides
 SECONDS = 120.0  # the child's wall time for one file; TRACKER_SANDBOX_SECONDS overrides
@@ -124,7 +124,8 @@ class Child:
 
     def parse(self, kind: Kind, data: bytes, name: str, *, max_rows: int) -> tuple[list[RawSheet], list[Issue]]:
         """The sheets (name as in the file, rows, merged ranges or None where the format gives none) and the
-        reader's issues, or UnreadableFile. `kind` "workbook" reads with calamine, "csv" with the csv module."""
+        reader's issues, or UnreadableFile. `kind` "workbook" reads with calamine, "csv" with the csv module, "docx" a
+        Word document's tables (`tracker.ingest.docx`)."""
         self.send(kind, data, name, max_rows=max_rows)
         return self.receive()
 
@@ -225,6 +226,10 @@ def _main(argv: list[str]) -> int:
         if kind == "csv":
             sheet, issues = _read_csv(data, name, max_rows)
             result: tuple[Any, ...] = ("ok", [sheet], issues)
+        elif kind == "docx":
+            from tracker.ingest.docx import read_tables  # stdlib only, as the rest of the child
+
+            result = ("ok", read_tables(data, name, max_rows), [])
         else:
             result = ("ok", _read_calamine(data, name, max_rows), [])
     except UnreadableFile as exc:

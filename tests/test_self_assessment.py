@@ -277,8 +277,6 @@ def test_text_people_supplied_is_written_literally_less_what_xml_cannot_hold(dem
 def test_the_next_plan_loads_back_as_a_plan_with_the_carried_forward_refs(
     demo_copy: Engine, engine: Engine, tmp_path: Path
 ) -> None:
-    # Word plans are read by tracker.ingest.docx (issue 16, another part): until it is there, there is no round trip.
-    pytest.importorskip("tracker.ingest.docx", reason="the Word plan reader (tracker.ingest.docx) is not there yet")
     from tracker.load import load_file
 
     with Session(demo_copy) as s:

@@ -30,8 +30,8 @@ from tests.data.plans.spec import PlanSpec
 from tests.test_cli import run as cli
 from tests.test_plans_corpus import PERSON_SAYS, check_loaded
 from tracker.ingest.base import UnreadableFile
-from tracker.ingest.docx import W, read_tables
 from tracker.ingest.reader import read_workbook
+from tracker.ingest.word import W, read_tables
 from tracker.load import LoadOutcome, load_file
 from tracker.models import Action, Upload
 

@@ -1,5 +1,5 @@
 """Reading .xlsx/.xlsb/.xls/.ods (python-calamine), .csv and a Word document's tables (.docx: each table a sheet,
-`tracker.ingest.docx`) into plain rows, refusing what cannot be read.
+`tracker.ingest.word`) into plain rows, refusing what cannot be read.
 
 Rows keep their Excel numbering: `sheet.rows[i]` is Excel row `i + 1`. Cells are str, int, float,
 bool, date, datetime or None (blank); a merged range's value is in each of its cells (`Sheet.merged`). Every
@@ -30,9 +30,9 @@ from typing import Any, BinaryIO
 
 from tracker.config import Settings, get_settings
 from tracker.ingest.base import Issue, UnreadableFile
-from tracker.ingest.docx import WORD_SUFFIXES, word_document
 from tracker.ingest.sandbox import Child, shown_name, unguard
 from tracker.ingest.sandbox import column_letters as _column_letters
+from tracker.ingest.word import WORD_SUFFIXES, word_document
 
 __all__ = ["Cell", "Sheet", "Workbook", "read_bytes", "read_workbook", "shown_name", "unguard"]
 

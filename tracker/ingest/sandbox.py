@@ -13,7 +13,7 @@ PARSE_WHILE_CHECKING: during the scan of the sheets, or after it).
 Limits: `TRACKER_SANDBOX_MEMORY_MB` (default 1024) and `TRACKER_SANDBOX_SECONDS` (default 120), read at each
 parse, or the keyword arguments of `Child`.
 
-The child imports only the standard library, python-calamine, `tracker.ingest.base`, `tracker.ingest.docx` and
+The child imports only the standard library, python-calamine, `tracker.ingest.base`, `tracker.ingest.word` and
 `tracker.exports` (no pydantic, no database): its start costs tens of milliseconds, and it is started before the
 parent's checks run, so that time overlaps them.
 
@@ -125,7 +125,7 @@ class Child:
     def parse(self, kind: Kind, data: bytes, name: str, *, max_rows: int) -> tuple[list[RawSheet], list[Issue]]:
         """The sheets (name as in the file, rows, merged ranges or None where the format gives none) and the
         reader's issues, or UnreadableFile. `kind` "workbook" reads with calamine, "csv" with the csv module, "docx" a
-        Word document's tables (`tracker.ingest.docx`)."""
+        Word document's tables (`tracker.ingest.word`)."""
         self.send(kind, data, name, max_rows=max_rows)
         return self.receive()
 
@@ -227,7 +227,7 @@ def _main(argv: list[str]) -> int:
             sheet, issues = _read_csv(data, name, max_rows)
             result: tuple[Any, ...] = ("ok", [sheet], issues)
         elif kind == "docx":
-            from tracker.ingest.docx import read_tables  # stdlib only, as the rest of the child
+            from tracker.ingest.word import read_tables  # stdlib only, as the rest of the child
 
             result = ("ok", read_tables(data, name, max_rows), [])
         else:

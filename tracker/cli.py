@@ -34,8 +34,18 @@ from tracker.demo import set_demo_passwords
 from tracker.exports import to_csv, to_table
 from tracker.history import change_counts, template_for
 from tracker.ingest.base import UnreadableFile
+from tracker.ingest.columns import IGNORE
 from tracker.ingest.plan import FIELD_HELP as PLAN_FIELDS
-from tracker.load import KINDS, PlanOptions, describe_actions, describe_reading, load_file
+from tracker.ingest.updates import FIELD_HELP as UPDATE_FIELD_HELP
+from tracker.load import (
+    KINDS,
+    PlanOptions,
+    describe_actions,
+    describe_reading,
+    describe_update_tables,
+    describe_updates,
+    load_file,
+)
 from tracker.models import ROLES, Plan
 from tracker.records import as_row
 from tracker.templates import TEMPLATES
@@ -74,13 +84,14 @@ def _db_url(s: str) -> str:
 
 
 def _mapping(s: str) -> tuple[str, str]:
-    fields = ", ".join(PLAN_FIELDS)
+    known = [*PLAN_FIELDS, *(f for f in UPDATE_FIELD_HELP if f not in PLAN_FIELDS)]
+    fields = ", ".join(known)
     if "=" not in s:
         raise argparse.ArgumentTypeError(
             f"'{s}' should be FIELD=HEADER, e.g. activity='Our actions' (fields: {fields})"
         )
     k, v = s.split("=", 1)
-    key = {f.lower(): f for f in PLAN_FIELDS}.get(k.strip().lower())
+    key = {f.lower(): f for f in known}.get(k.strip().lower())
     if key is None:
         raise argparse.ArgumentTypeError(f"'{k.strip()}' is not a field: use one of {fields}")
     if not v.strip():
@@ -122,9 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="FIELD=HEADER",
-        help="map a plan column by hand, e.g. --map activity='What we will do' (repeatable; HEADER as written in the "
-        "file, or '(column B)' for a column with no header). FIELD is one of: "
-        + "; ".join(f"{f} ({h})" for f, h in PLAN_FIELDS.items()),
+        help="map a column by hand, e.g. --map activity='What we will do' (repeatable; HEADER as written in the "
+        "file, or '(column B)' for a column with no header). For a plan FIELD is one of: "
+        + "; ".join(f"{f} ({h})" for f, h in PLAN_FIELDS.items())
+        + ". For a progress or evidence log: "
+        + "; ".join(f"{f} ({h})" for f, h in UPDATE_FIELD_HELP.items() if f != IGNORE),
     )
     load.add_argument(
         "--header-row", type=int, metavar="N", help="the plan's header row as Excel numbers it (default: found)"
@@ -415,6 +428,9 @@ def _load(args: argparse.Namespace, session: Session, actor: Actor) -> int:
         if args.dry_run and out.kind == "plan" and "reading" in out.result.meta:
             for line in describe_reading(out.result):
                 print(line)
+        if args.dry_run and out.kind == "updates" and out.result.meta.get("tables"):
+            for line in describe_update_tables(out.result):
+                print(line)
         for line in out.result.issue_lines():
             print(line, file=sys.stderr if out.outcome == "rejected" else sys.stdout)
     if out.outcome == "rejected":
@@ -427,6 +443,9 @@ def _load(args: argparse.Namespace, session: Session, actor: Actor) -> int:
         print(f"{out.filename}: read as {out.kind}; would write: {change_counts(out.changes)} (nothing written)")
         if out.kind == "plan" and out.result:
             for line in describe_actions(out.result):
+                print(line)
+        if out.kind == "updates" and out.result:
+            for line in describe_updates(out.result):
                 print(line)
         return 0
     if out.outcome == "duplicate":

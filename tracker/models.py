@@ -326,10 +326,12 @@ class ColumnMappingBase(SQLModel):
     header: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     mapping: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # field → header
     saved_by: str = Field(default="", max_length=254)
+    # Whose it is: "" for a plan's (everyone's), a lead's email for their own update log's headers.
+    owner: str = Field(default="", max_length=254, sa_column_kwargs={"server_default": ""})
 
 
 class ColumnMapping(ColumnMappingBase, table=True):
-    __table_args__ = (UniqueConstraint("kind", "header_key", name="uq_columnmapping_kind_header"),)
+    __table_args__ = (UniqueConstraint("kind", "owner", "header_key", name="uq_columnmapping_kind_owner_header"),)
     id: int | None = Field(default=None, primary_key=True)
     saved_at: datetime = _ts()  # type: ignore[assignment]
 

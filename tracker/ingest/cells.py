@@ -303,6 +303,8 @@ def pillars_from_words(c: Cell) -> str:
     s = text(c).lower()
     if not s:
         return ""
+    if s.strip(" .") in ("all", "all four", "all pillars", "all 4", "all four pillars"):
+        return "VRCS"
     found: set[str] = set()
     for stem, letter in _PILLAR_WORDS:
         if stem in s:

@@ -15,7 +15,7 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tracker.ingest.cells import col_letter, is_mark, norm, parse_period, pillars_from_words, text
@@ -29,7 +29,7 @@ class FieldSpec:
     """What a field's header says and what its cells look like.
 
     `exact`: whole headers that mean it at once; `words`: stems any header word may start with; `shape`: the
-    cell shape that supports it (one of the `_SHAPES` keys)."""
+    cell shape that supports it (a `shape_score` shape, or "fits": the share of cells `fits` accepts)."""
 
     name: str
     label: str
@@ -37,6 +37,7 @@ class FieldSpec:
     words: tuple[str, ...] = ()
     shape: str = ""
     required_shape: bool = False  # a column that does not look like this is never this field
+    fits: Callable[[Cell], bool] | None = None  # for shape "fits": whether one cell looks like this field
 
 
 @dataclass(frozen=True)
@@ -284,10 +285,29 @@ def header_score(header: str, spec: FieldSpec) -> float:
 _QUALIFIERS = {"support", "supporting", "sub", "additional", "further", "other", "related", "previous", "existing"}
 
 
-def shape_score(p: Profile, spec: FieldSpec) -> float:
-    """How well a column's cells fit `spec`'s shape, 0 to about 4."""
+def fit_share(rows: Sequence[Sequence[Cell]], j: int, fits: Callable[[Cell], bool], *, limit: int = 300) -> float:
+    """The share of column `j`'s non-blank cells (in the first `limit` rows) that `fits` accepts.
+
+    Example:
+        >>> fit_share([["Green"], ["Amber"], [None], ["n/a"]], 0, lambda c: c in ("Green", "Amber"))
+        0.6666666666666666
+    """
+    n = hits = 0
+    for row in rows[:limit]:
+        c = row[j] if j < len(row) else None
+        if c is None or (isinstance(c, str) and not c.strip()):
+            continue
+        n += 1
+        hits += bool(fits(c))
+    return hits / n if n else 0.0
+
+
+def shape_score(p: Profile, spec: FieldSpec, fit: float = 0.0) -> float:
+    """How well a column's cells fit `spec`'s shape, 0 to about 4 (`fit`: the share `spec.fits` accepts)."""
     if p.filled == 0:
         return 0.0
+    if spec.shape == "fits":
+        return 4.0 * fit - (2.0 if fit < 0.5 else 0.0) - 1.0 * p.long
     if spec.shape == "marks":
         return -4.0 if p.long > 0.5 else 4.0 * p.marks + 0.5  # an odd mark ('maybe') under 'V' is still a tick
     if spec.shape == "pillar_words":
@@ -355,7 +375,7 @@ def choose_columns(
         for spec in fields:
             h = header_score(text(header[j]), spec)
             h = max(h - 1.5, 0.5) if repeat and h else h
-            s = shape_score(p, spec)
+            s = shape_score(p, spec, fit_share(body, j, spec.fits) if spec.fits and p.filled else 0.0)
             by_shape = ("pillars", "due", "timescale", "owner", "ref") + (("activity",) if by_content else ())
             if spec.required_shape and h == 0 and spec.name not in by_shape:
                 continue
@@ -390,3 +410,24 @@ def choose_columns(
         reading.columns.append(ColumnChoice(j, col_letter(j), labels[j], name, round(score, 2), j in forced))
         reading.total += score
     return reading
+
+
+def forced_columns(row: Sequence[Cell], mapping: Mapping[str, str]) -> dict[int, str] | None:
+    """{column index: field} for a person's field → header choices found in this header row (a header as the
+    mapping step labels it, '(column B)' for an unheaded one, or as written); None when none of them is here.
+
+    Example:
+        >>> forced_columns(["Action ref", None, "Comment"], {"ref": "action ref", "note": "(column B)"})
+        {0: 'ref', 1: 'note'}
+    """
+    labels = column_labels(row)
+    by_label = {norm(label): j for j, label in enumerate(labels)}
+    by_text = {norm(c): j for j, c in enumerate(row) if isinstance(c, str) and c.strip()}
+    out: dict[int, str] = {}
+    for f, header in mapping.items():
+        j = by_label.get(norm(header), by_text.get(norm(header)))
+        if j is None and re.fullmatch(r"[A-Za-z]{1,3}", header.strip()) and not by_text:
+            continue
+        if j is not None:
+            out[j] = f
+    return out or None

@@ -41,7 +41,7 @@ from tracker.ingest.columns import (
     ColumnChoice,
     ColumnReading,
     choose_columns,
-    column_labels,
+    forced_columns,
     header_score,
 )
 from tracker.ingest.reader import Cell, Sheet, Workbook
@@ -283,7 +283,7 @@ def find_plan_table(
             if signature in seen:
                 continue  # the header repeated after a page break: the first one is the table's
             seen.add(signature)
-            forced = _forced(row, mapping) if mapping else {}
+            forced = forced_columns(row, mapping) if mapping else {}
             if mapping and forced is None:
                 continue
             reading = choose_columns(sh.rows, i, PLAN_FIELDS, forced=forced, complete=complete)
@@ -328,21 +328,6 @@ def _could_be_header(row: list[Cell]) -> bool:
     texts = [c for c in row if isinstance(c, str) and c.strip() and len(c) <= 100]
     texts = [c for c in texts if not (c.strip().endswith(".") and len(c) > 40)]
     return any(header_score(c, spec) > 0 for c in texts for spec in _BODY_SPECS)
-
-
-def _forced(row: list[Cell], mapping: Mapping[str, str]) -> dict[int, str] | None:
-    """{column index: field} for the user's field → header choices in this row; None when none of them is here."""
-    labels = column_labels(row)
-    by_label = {norm(label): j for j, label in enumerate(labels)}
-    by_text = {norm(c): j for j, c in enumerate(row) if isinstance(c, str) and c.strip()}
-    out: dict[int, str] = {}
-    for f, header in mapping.items():
-        j = by_label.get(norm(header), by_text.get(norm(header)))
-        if j is None and re.fullmatch(r"[A-Za-z]{1,3}", header.strip()) and not by_text:
-            continue
-        if j is not None:
-            out[j] = f
-    return out or None
 
 
 def _prefer_activity(reading: ColumnReading) -> None:

@@ -74,6 +74,8 @@ class Sheet:
     name: str
     rows: list[list[Cell]]
     merged: list[Merge] = field(default_factory=list)
+    # A cell's hyperlink address, {(row, column): url} 0-based as `rows` (.xlsx: 'Workshop report' linking to it).
+    links: dict[tuple[int, int], str] = field(default_factory=dict)
     # {row: (first columns, ranges)} sorted by first column, built on the first merge_at: a dict per cell would
     # cost a hundred bytes a cell for a merge across a whole sheet.
     _by_row: dict[int, tuple[list[int], list[Merge]]] | None = field(
@@ -184,8 +186,13 @@ def read_workbook(
                 def start_parsing() -> None:
                     child.send("workbook", data, name, max_rows=settings.max_rows)
 
-                issues, merges = _check_extent(data, name, settings, start_parsing if PARSE_WHILE_CHECKING else None)
+                links: dict[str, dict[tuple[int, int], str]] = {}
+                issues, merges = _check_extent(
+                    data, name, settings, start_parsing if PARSE_WHILE_CHECKING else None, links=links
+                )
                 sheets = _read_calamine(data, name, settings, merges, child=child)
+                for sheet in sheets:
+                    sheet.links = links.get(sheet.name, {})
     elif data.startswith(b"\xd0\xcf\x11\xe0"):
         # An encrypted .xlsx/.xlsb is an OLE file with an EncryptionInfo stream; an encrypted .xls has a
         # FILEPASS record (calamine's own password error is lost when it is given bytes: it tries every format
@@ -473,7 +480,12 @@ def _column_number(letters: str) -> int:
 
 
 def _check_extent(
-    data: bytes, name: str, settings: Settings, sheets_next: Callable[[], None] | None = None
+    data: bytes,
+    name: str,
+    settings: Settings,
+    sheets_next: Callable[[], None] | None = None,
+    *,
+    links: dict[str, dict[tuple[int, int], str]] | None = None,
 ) -> tuple[list[Issue], dict[str, list[Merge]]]:
     """Refuse a sheet reaching further than MAX_CELLS before calamine builds it, and shared strings past their
     bounds; warn of formulas with no saved value (calamine reads only saved values, so those cells read as
@@ -483,7 +495,8 @@ def _check_extent(
     format whose parts the archive holds is checked, not only the one it looks like.
 
     `sheets_next` is called once the package and its shared strings have passed, before the sheets are scanned
-    (the reader starts the sandboxed parse then).
+    (the reader starts the sandboxed parse then). `links` is filled with each .xlsx sheet's hyperlinks, {sheet
+    name: {(row, column): address}}, found in the same pass.
     """
     max_cells = max(MAX_CELLS, settings.max_rows * 20)
     issues: list[Issue] = []
@@ -497,7 +510,10 @@ def _check_extent(
             if sheets_next is not None:
                 sheets_next()
             for part, sheet in package.sheets.items():
-                issues += _check_xlsx_sheet(zf, part, sheet, name, max_cells)
+                found: list[tuple[str, str]] = []
+                issues += _check_xlsx_sheet(zf, part, sheet, name, max_cells, found)
+                if found and links is not None:
+                    links[shown_name(sheet)] = _hyperlinks(zf, names, part, found)
             for part, sheet in package.bin_sheets.items():
                 merges.setdefault(sheet, _check_xlsb_sheet(zf, part, sheet, name, max_cells))
             if "content.xml" in names:
@@ -513,6 +529,28 @@ def _check_extent(
         detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         raise UnreadableFile(name, "corrupt", f"cannot be read as a spreadsheet ({detail})") from None
     return issues, merges
+
+
+_CELL_REF = re.compile(r"^([A-Za-z]{1,3})([0-9]{1,7})$")
+
+
+def _hyperlinks(
+    zf: zipfile.ZipFile, names: dict[str, str], part: str, found: list[tuple[str, str]]
+) -> dict[tuple[int, int], str]:
+    """{(row, column): address} of a sheet's hyperlinks to outside the workbook (a range's first cell), their
+    addresses from the sheet's relationships part."""
+    folder, _, base = part.rpartition("/")
+    try:
+        rels = _rel_targets(_read_member(zf, names.get(f"{folder}/_rels/{base}.rels".lower()), 4 * _CHUNK))
+    except pyexpat.ExpatError:
+        return {}  # a damaged relationships part loses the links, not the file
+    out: dict[tuple[int, int], str] = {}
+    for ref, rid in found:
+        m = _CELL_REF.match(ref.split(":")[0].strip())
+        target = rels.get(rid, ("", ""))[0]
+        if m and target and len(target) <= 2000:
+            out[(int(m.group(2)) - 1, _column_number(m.group(1).upper()) - 1)] = target
+    return out
 
 
 def _too_many_cells(name: str, sheet: str, what: str, max_cells: int) -> UnreadableFile:
@@ -561,8 +599,16 @@ def _check_shared_strings(zf: zipfile.ZipFile, part: str, name: str, max_cells: 
     _feed(zf, part, p)
 
 
-def _check_xlsx_sheet(zf: zipfile.ZipFile, part: str, sheet: str, name: str, max_cells: int) -> list[Issue]:
-    """Refuse a worksheet reaching further than calamine should build; warn of formulas with no saved value.
+def _check_xlsx_sheet(
+    zf: zipfile.ZipFile,
+    part: str,
+    sheet: str,
+    name: str,
+    max_cells: int,
+    hyperlinks: list[tuple[str, str]] | None = None,
+) -> list[Issue]:
+    """Refuse a worksheet reaching further than calamine should build; warn of formulas with no saved value;
+    collect its hyperlinks as (cell reference, relationship id) into `hyperlinks` (the first 10,000).
 
     Cells are placed as calamine places them: by a cell's `r` (letters in either case, as calamine takes them,
     then the row) or, without one, after the cell before it; rows by their `r`, or after the row before. The
@@ -641,6 +687,10 @@ def _check_xlsx_sheet(zf: zipfile.ZipFile, part: str, sheet: str, name: str, max
                 max_row = row
         elif tag == "f":
             in_formula = True
+        elif tag == "hyperlink" and hyperlinks is not None and len(hyperlinks) < 10_000:
+            # The relationship id is r:id under whatever prefix the writer bound to the namespace.
+            rid = next((attrs[k + 1] for k in range(0, len(attrs) - 1, 2) if attrs[k].endswith(":id")), "")
+            hyperlinks.append((_attribute(attrs, "ref") or "", rid))
         elif ":" in tag:  # a namespace prefix (x:c, x:row): the same elements
             start(_local(tag), attrs)
 

@@ -13,7 +13,7 @@ Example:
     ('loaded', 'plan', 1)
 """
 
-from tracker.load.core import KIND_OPERATION, KINDS, LoadOutcome, PlanOptions, load_file, retriable
+from tracker.load.core import KIND_OPERATION, KINDS, LoadOutcome, PlanOptions, UpdateOptions, load_file, retriable
 from tracker.load.detect import detect_kind
 from tracker.load.preview import (
     ACTION_FIELDS,
@@ -21,6 +21,8 @@ from tracker.load.preview import (
     describe_actions,
     describe_counts,
     describe_reading,
+    describe_update_tables,
+    describe_updates,
     plan_preview,
     planned_changes,
 )
@@ -32,9 +34,12 @@ __all__ = [
     "ActionPreview",
     "LoadOutcome",
     "PlanOptions",
+    "UpdateOptions",
     "describe_actions",
     "describe_counts",
     "describe_reading",
+    "describe_update_tables",
+    "describe_updates",
     "detect_kind",
     "load_file",
     "plan_preview",

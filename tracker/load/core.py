@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -24,13 +24,22 @@ from tracker.auth import SYSTEM, Actor
 from tracker.config import Settings, get_settings
 from tracker.db import is_transient, lock_for_write
 from tracker.ingest.base import LoadResult, UnreadableFile
+from tracker.ingest.cells import norm
 from tracker.ingest.group import load_group
 from tracker.ingest.plan import load_plan
-from tracker.ingest.reader import Workbook, read_bytes, read_workbook
-from tracker.ingest.updates import ActionInfo, PlanContext, load_updates
+from tracker.ingest.reader import Cell, Workbook, read_bytes, read_workbook
+from tracker.ingest.updates import (
+    EVIDENCE_COLUMNS,
+    MEASURE_COLUMNS,
+    PROGRESS_COLUMNS,
+    ActionInfo,
+    PlanContext,
+    Remembered,
+    load_updates,
+)
 from tracker.ingest.workforce import load_workforce
 from tracker.load.detect import detect_kind
-from tracker.load.mapping import save_mapping, saved_mapping
+from tracker.load.mapping import header_key, save_mapping, saved_mapping, saved_mappings
 from tracker.load.preview import count_changes, describe_counts, find_plan, planned_changes
 from tracker.load.write import record_upload, write_group, write_plan, write_updates, write_workforce
 from tracker.models import (
@@ -84,6 +93,20 @@ class PlanOptions:
     use_saved: bool = True  # read with the mapping kept for the file's header row, when none is given
 
 
+@dataclass(frozen=True)
+class UpdateOptions:
+    """What a person says about the columns of a progress or evidence log of their own.
+
+    `tables` maps a table ('Sheet!row', as `LoadResult.meta["tables"]` names them) to the {field: header} they
+    confirmed for it, every other column of that table ignored (the Upload page's mapping step sends each table
+    it shows); `mapping` is one {field: header} for every table holding those headers (--map). With neither, the
+    mapping this person confirmed before for the same headers is used (`use_saved`)."""
+
+    tables: Mapping[str, Mapping[str, str]] | None = None
+    mapping: Mapping[str, str] | None = None
+    use_saved: bool = True
+
+
 # A re-import that would withdraw more than this share of the current plan's actions needs a yes.
 WITHDRAW_SHARE = 0.5
 
@@ -101,6 +124,7 @@ def load_file(
     as_of: date | None = None,
     mapping: Mapping[str, str] | None = None,
     plan: PlanOptions | None = None,
+    updates: UpdateOptions | None = None,
     record: bool = True,
     settings: Settings | None = None,
     today: date | None = None,
@@ -113,7 +137,9 @@ def load_file(
     loading it would write, for the user to confirm. Raises UnreadableFile (after recording it) when the file
     cannot be read at all, and PermissionDenied (after logging it) when the actor's role may not load the kind.
     `plan` says what the person knows of a plan file (`plan_start` and `mapping` are shorthands for its start
-    and mapping). `record=False` leaves no upload record for a dry run the file fails (a page re-checking a file
+    and mapping), `updates` what they say of an update log's columns (`mapping` serves an update log too when
+    `updates` is not given); a confirmed update mapping is kept for that person's next log with the same headers.
+    `record=False` leaves no upload record for a dry run the file fails (a page re-checking a file
     while its user corrects the mapping; the first check and every load are recorded). A plan loaded with a
     mapping keeps it for the next file with the same header row; a plan file
     without one is read with the mapping kept for its header row, if any.
@@ -129,6 +155,7 @@ def load_file(
     plan = plan or PlanOptions()
     if plan_start or mapping:
         plan = replace(plan, start=plan.start or plan_start, mapping=plan.mapping or mapping)
+    updates = updates or UpdateOptions(mapping=plan.mapping)
     uploaded_by = uploaded_by or (actor.email if actor is not SYSTEM else "")
     if not actor.can("load_updates"):  # viewers and board members load nothing: refuse before reading
         shown = filename or (Path(source).name if isinstance(source, str | Path) else "upload")
@@ -146,6 +173,7 @@ def load_file(
                 uploaded_by=uploaded_by,
                 as_of=as_of,
                 plan=plan,
+                updates=updates,
                 record=record or not dry_run,
                 settings=settings,
                 today=today,
@@ -193,6 +221,7 @@ def _load_once(
     uploaded_by: str,
     as_of: date | None,
     plan: PlanOptions,
+    updates: UpdateOptions,
     record: bool,
     settings: Settings,
     today: date | None,
@@ -239,7 +268,16 @@ def _load_once(
 
     held = current_plan(session=session)
     result = _parse(
-        session, wb, kind, actor=actor, plan=plan, held=held, as_of=as_of, uploaded_by=uploaded_by, today=today
+        session,
+        wb,
+        kind,
+        actor=actor,
+        plan=plan,
+        updates=updates,
+        held=held,
+        as_of=as_of,
+        uploaded_by=uploaded_by,
+        today=today,
     )
 
     changes = planned_changes(session, kind or "", result, held) if result.valid else []
@@ -275,7 +313,9 @@ def _load_once(
             session, data, name, kind or "", uploaded_by, "loaded", "", sha=wb.sha256, issues=result, settings=settings
         )
         assert up.id is not None
-        counts = _write(session, kind or "", result, up, wb=wb, held=held, plan=plan, uploaded_by=uploaded_by)
+        counts = _write(
+            session, kind or "", result, up, wb=wb, held=held, plan=plan, updates=updates, uploaded_by=uploaded_by
+        )
         up.rows_accepted = sum(v for k, v in counts.items() if k not in ("unchanged", "snapshots", "input_rows"))
         up.message = describe_counts(counts)
         session.add(up)
@@ -319,6 +359,7 @@ def _parse(
     *,
     actor: Actor,
     plan: PlanOptions,
+    updates: UpdateOptions,
     held: Plan | None,
     as_of: date | None,
     uploaded_by: str,
@@ -338,7 +379,15 @@ def _parse(
             # a snapshot taken at sign-in, so they count only where the database still links this user to that
             # action of `held` (a later plan's D1 is not the earlier D1 its lead owned).
             context.allowed = actor.owns & frozenset(owned_refs(session=session, email=actor.email, plan_id=held.id))
-        return load_updates(wb, plan=context, uploaded_by=uploaded_by, today=today)
+        return load_updates(
+            wb,
+            plan=context,
+            uploaded_by=uploaded_by,
+            today=today,
+            mapping=updates.mapping,
+            tables=updates.tables,
+            remembered=kept_mappings(session, owner=uploaded_by) if updates.use_saved else None,
+        )
     result = LoadResult(kind=kind or "", filename=wb.filename)
     if kind == "updates":
         result.add(
@@ -371,6 +420,7 @@ def _write(
     wb: Workbook,
     held: Plan | None,
     plan: PlanOptions,
+    updates: UpdateOptions,
     uploaded_by: str,
 ) -> dict[str, int]:
     """Write a valid `result` (in the caller's transaction); the counts of what was written."""
@@ -387,10 +437,49 @@ def _write(
         return counts
     if kind == "updates":
         assert held is not None
+        if updates.tables or updates.mapping:
+            _keep_update_mappings(session, wb, result, updates, uploaded_by)
         return write_updates(session, result, held, up.id)
     if kind == "group":
         return write_group(session, result, up.id, who=uploaded_by)
     return write_workforce(session, result, up.id)
+
+
+def kept_mappings(session: Session, *, owner: str) -> Remembered:
+    """`owner`'s confirmed update-log mappings, as `load_updates` asks for them (one query, then by header)."""
+    kept = {m.header_key: m for m in saved_mappings(session=session, kind="updates", owner=owner)}
+
+    def remembered(header: Sequence[Cell]) -> tuple[Mapping[str, str], str] | None:
+        m = kept.get(header_key(header))
+        return (m.mapping, f"{m.saved_by or 'someone'} on {day(m.saved_at)}") if m else None
+
+    return remembered
+
+
+def _keep_update_mappings(
+    session: Session, wb: Workbook, result: LoadResult, updates: UpdateOptions, uploaded_by: str
+) -> None:
+    """Keep the columns the person confirmed for each table of their log, for their next log with these headers
+    (not for the template's own headers, which read the same way without)."""
+    for t in result.meta.get("tables", []):
+        if updates.tables is not None and t.key not in updates.tables:
+            continue
+        columns = t.columns()
+        if {norm(label) for label in columns.values()} <= TEMPLATE_HEADERS:
+            continue
+        sheet = wb.sheet(t.sheet)
+        assert sheet is not None
+        save_mapping(
+            session=session,
+            kind="updates",
+            header=sheet.rows[t.header_row - 1],
+            mapping=columns,
+            saved_by=uploaded_by,
+            owner=uploaded_by,
+        )
+
+
+TEMPLATE_HEADERS = {norm(h) for h in (*PROGRESS_COLUMNS, *EVIDENCE_COLUMNS, *MEASURE_COLUMNS)}
 
 
 def _problems(result: LoadResult) -> str:

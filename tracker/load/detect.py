@@ -7,7 +7,7 @@ from tracker.ingest.cells import find_header
 from tracker.ingest.group import ALIASES as GROUP_ALIASES
 from tracker.ingest.plan import find_plan_table
 from tracker.ingest.reader import Workbook
-from tracker.ingest.updates import ALIASES as UPDATE_ALIASES
+from tracker.ingest.updates import find_update_tables
 
 
 def detect_kind(wb: Workbook) -> str | None:
@@ -17,16 +17,15 @@ def detect_kind(wb: Workbook) -> str | None:
         wf = find_header(sheet.rows, _WORKFORCE_HINTS, min_hits=2)
         if wf and "faculty" in wf[1] and ({"fte", "headcount", "sex"} & wf[1].keys()):
             scores["workforce"] = max(scores.get("workforce", 0), len(wf[1]) + 2)
-        up = find_header(sheet.rows, UPDATE_ALIASES, min_hits=2)
         found = find_plan_table(wb, sheet=sheet.name)
         pl = found[1] if found else None
-        # An update table has no activity or purpose column: a plan with a Status column is still a plan.
-        if up and pl and up[0] == pl.header_index:
-            plan_body = {c.index for c in pl.columns if c.field in ("activity", "purpose")}
-            if plan_body - set(up[1].values()):
-                up = None
-        if up and "ref" in up[1] and ({"status", "description"} & up[1].keys() or "measure" in up[1]):
-            scores["updates"] = max(scores.get("updates", 0), len(up[1]) + 1)
+        for t in find_update_tables(sheet):
+            # An update table has no activity or purpose column: a plan with a Status column is still a plan.
+            if pl and t.header_row - 1 == pl.header_index:
+                plan_body = {c.index for c in pl.columns if c.field in ("activity", "purpose")}
+                if plan_body - set(t.reading.index_of().values()):
+                    continue
+            scores["updates"] = max(scores.get("updates", 0), len(t.reading.index_of()) + 1)
         if pl:
             scores["plan"] = max(scores.get("plan", 0), len(pl.index_of()))
         # A list of people (Name with a title or faculty) and no figures: a working group, unless the same header

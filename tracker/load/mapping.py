@@ -38,24 +38,38 @@ def header_key(header: Sequence[Cell]) -> str:
 
 
 def saved_mapping(
-    *, session: Session, kind: str, rows: Sequence[Sequence[Cell]], scan: int = 30
+    *, session: Session, kind: str, rows: Sequence[Sequence[Cell]], scan: int = 30, owner: str = ""
 ) -> ColumnMapping | None:
-    """The confirmed mapping for one of the first `scan` rows of a sheet, if any row is a header seen before."""
+    """The confirmed mapping for one of the first `scan` rows of a sheet, if any row is a header seen before
+    (`owner`'s own, for an update log)."""
     keys = [header_key(r) for r in rows[:scan] if sum(1 for c in r if c is not None) >= 2]
     if not keys:
         return None
-    q = select(ColumnMapping).where(col(ColumnMapping.kind) == kind, col(ColumnMapping.header_key).in_(keys))
+    q = select(ColumnMapping).where(
+        col(ColumnMapping.kind) == kind, col(ColumnMapping.owner) == owner, col(ColumnMapping.header_key).in_(keys)
+    )
     found = {m.header_key: m for m in session.exec(q).scalars()}  # type: ignore[call-overload]
     return next((found[k] for k in keys if k in found), None)
 
 
+def saved_mappings(*, session: Session, kind: str, owner: str) -> list[ColumnMapping]:
+    """Every mapping `owner` confirmed for files of `kind` (a lead keeps a few logs, not thousands)."""
+    q = select(ColumnMapping).where(col(ColumnMapping.kind) == kind, col(ColumnMapping.owner) == owner)
+    return list(session.exec(q).scalars())  # type: ignore[call-overload]
+
+
 def save_mapping(
-    *, session: Session, kind: str, header: Sequence[Cell], mapping: Mapping[str, str], saved_by: str
+    *, session: Session, kind: str, header: Sequence[Cell], mapping: Mapping[str, str], saved_by: str, owner: str = ""
 ) -> ColumnMapping:
-    """Keep (or replace) the mapping confirmed for this header row; the caller commits (it is part of a load)."""
+    """Keep (or replace) the mapping confirmed for this header row (`owner`'s own, for an update log); the caller
+    commits (it is part of a load)."""
     key = header_key(header)
-    q = select(ColumnMapping).where(col(ColumnMapping.kind) == kind, col(ColumnMapping.header_key) == key)
-    m = session.exec(q).scalars().first() or ColumnMapping(kind=kind, header_key=key)  # type: ignore[call-overload]
+    q = select(ColumnMapping).where(
+        col(ColumnMapping.kind) == kind, col(ColumnMapping.owner) == owner, col(ColumnMapping.header_key) == key
+    )
+    m = session.exec(q).scalars().first() or ColumnMapping(  # type: ignore[call-overload]
+        kind=kind, header_key=key, owner=owner
+    )
     m.header = [" ".join(text(c).split()) for c in header]
     m.mapping = dict(mapping)
     m.saved_by = saved_by[:254]

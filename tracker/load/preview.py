@@ -15,6 +15,7 @@ from sqlmodel import Session, col
 from tracker.config import get_settings
 from tracker.ingest.base import LoadResult
 from tracker.ingest.plan import FIELDS
+from tracker.ingest.updates import FIELDS as UPDATE_FIELDS
 from tracker.models import (
     Action,
     ActionCreate,
@@ -401,3 +402,49 @@ def describe_actions(result: LoadResult) -> list[str]:
 
 def _day(d: date | None) -> str:
     return f"{day(d)}" if d else "?"
+
+
+def describe_update_tables(result: LoadResult) -> list[str]:
+    """How an update log was read, as lines: each table's sheet, header row and kind, each column's field, and
+    the guesses made.
+
+    Example:
+        >>> from tracker.ingest.reader import read_workbook
+        >>> from tracker.ingest.updates import ActionInfo, PlanContext, load_updates
+        >>> wb = read_workbook(b"Ref,Update date,RAG\\nD1,01/02/2019,Green\\n", filename="log.csv")
+        >>> plan = PlanContext(date(2018, 11, 1), date(2020, 10, 31), {"D1": ActionInfo("V", False)})
+        >>> print("\\n".join(describe_update_tables(load_updates(wb, plan=plan, today=date(2020, 1, 1)))))
+        log.csv: sheet 'log', header row 1: progress
+          column A   'Ref'                                                → Ref
+          column B   'Update date'                                        → Date
+          column C   'RAG'                                                → Status
+    """
+    lines: list[str] = []
+    for t in result.meta.get("tables", []):
+        lines.append(f"{result.filename}: sheet '{t.sheet}', header row {t.header_row}: {t.kind}")
+        if t.mapped_by:
+            lines.append(f"  columns as mapped by {t.mapped_by}")
+        for c in t.reading.columns:
+            lines.append(f"  column {c.letter:<3} {c.label[:50]!r:<52} → {UPDATE_FIELDS.get(c.field, 'ignored')}")
+    for n in result.notes[:50]:
+        lines.append(f"  sheet '{n.sheet}' row {n.row}: {n.message}" + (f" ({n.value[:60]!r})" if n.value else ""))
+    return lines
+
+
+def describe_updates(result: LoadResult) -> list[str]:
+    """The progress updates and evidence an update log would store, one line each."""
+    lines = []
+    for r in result.rows:
+        if isinstance(r, ProgressUpdateCreate):
+            pct = f"{r.percent_complete}%" if r.percent_complete is not None else "-"
+            lines.append(
+                f"  progress  {r.ref:<6} {_day(r.as_of)}  {r.status:<11} {pct:>4}  {' '.join(r.note.split())[:60]}"
+            )
+        elif isinstance(r, EvidenceCreate):
+            lines.append(
+                f"  evidence  {r.ref:<6} {_day(r.date)}  {r.kind:<8} {r.pillars or '-':<4} "
+                f"{' '.join(r.description.split())[:50]}" + (f"  <{r.link[:60]}>" if r.link else "")
+            )
+        elif isinstance(r, MeasureValueCreate):
+            lines.append(f"  measure   {r.ref:<6} {_day(r.as_of)}  {r.name[:40]} = {r.value:g}")
+    return lines

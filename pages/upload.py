@@ -18,12 +18,15 @@ from tracker.auth import PermissionDenied, require
 from tracker.config import get_settings
 from tracker.history import (
     KIND_LABELS,
+    TABLE_KIND_WORDS,
     change_counts,
     change_rows,
     follow_ups,
     header_guess,
     issue_rows,
     kinds_for,
+    log_preview,
+    needs_log_step,
     option_hints,
     preview_rows,
     raw_columns,
@@ -33,7 +36,10 @@ from tracker.ingest.base import UnreadableFile
 from tracker.ingest.columns import IGNORE
 from tracker.ingest.plan import FIELD_HELP, FIELDS
 from tracker.ingest.reader import read_workbook
-from tracker.load import LoadOutcome, PlanOptions, load_file, plan_preview
+from tracker.ingest.updates import FIELD_HELP as LOG_FIELD_HELP
+from tracker.ingest.updates import FIELDS as LOG_FIELDS
+from tracker.ingest.updates import UpdateTable
+from tracker.load import LoadOutcome, PlanOptions, UpdateOptions, load_file, plan_preview
 from tracker.templates import plan_template, workforce_template
 from tracker.text import literal
 
@@ -58,7 +64,12 @@ ISSUE_CONFIG = {
 # widgets, all named upload_map_*: sheet, header, start, months, withdraw, and col_<index> per column.
 PLAN_CHOICE, PLAN_BOOK, MAP = "upload_plan", "upload_map_book", "upload_map_"
 COL = MAP + "col_"
-FILE_KEYS = ("upload_check", "upload_store", "upload_confirm", PLAN_CHOICE)
+# The log mapping step's state (a lead's own progress or evidence log): LOG_CHOICE holds the file's sha and, once
+# the person has changed a column, every shown table's {field: header} ("tables"); widgets are upload_log_*:
+# sheet and header (picking a header row when no table was found), and <table>_<column> per column.
+LOG_CHOICE, LOG = "upload_log", "upload_log_"
+FILE_KEYS = ("upload_check", "upload_store", "upload_confirm", PLAN_CHOICE, LOG_CHOICE)
+LOG_CHOICES = [*LOG_FIELDS, IGNORE]
 HEAD_ROWS = 200  # rows of each sheet kept for choosing the header row by hand
 FIELD_CHOICES = [*FIELDS, IGNORE]
 PREVIEW_CONFIG = {
@@ -168,7 +179,7 @@ def replay_status(result: dict[str, Any]) -> None:
 
 def forget_file() -> None:
     """Drop everything the page holds about the current file (its check, bytes, and the plan mapping step)."""
-    for k in [*FILE_KEYS, *(k for k in state if isinstance(k, str) and k.startswith(MAP))]:
+    for k in [*FILE_KEYS, *(k for k in state if isinstance(k, str) and k.startswith((MAP, LOG)))]:
         state.pop(k, None)
 
 
@@ -250,7 +261,7 @@ def is_plan_step(out: LoadOutcome | None) -> bool:
     """A plan file (chosen or detected), or one whose table could not be found: the mapping step opens."""
     if out is None or out.result is None or out.outcome not in ("ready", "rejected"):
         return False
-    return out.kind == "plan" or any(i.code == "unrecognised_layout" for i in out.result.issues)
+    return out.kind == "plan"
 
 
 def plan_columns(out: LoadOutcome, book: list[tuple[str, list[list[Any]], int]]) -> list[tuple[int, str, str]]:
@@ -446,6 +457,186 @@ def plan_step(out: LoadOutcome, choice: dict[str, Any], book: list[tuple[str, li
             issue_table(issue_rows(result.notes, severity="warning", saying="How it was read"))
 
 
+# --- the log mapping step ------------------------------------------------------------------------------
+
+
+def log_choice(sha: str) -> dict[str, Any]:
+    """What the person has said about the columns of this log so far (nothing, for a new file)."""
+    choice = state.get(LOG_CHOICE)
+    if choice is None or choice.get("sha") != sha:
+        for k in [k for k in state if isinstance(k, str) and k.startswith(LOG)]:
+            del state[k]
+        choice = state[LOG_CHOICE] = {"sha": sha}
+    return choice
+
+
+def log_options(choice: dict[str, Any]) -> UpdateOptions:
+    tables = choice.get("tables")
+    return UpdateOptions(tables=tables, use_saved=tables is None)
+
+
+def log_key(k: int, j: int) -> str:
+    return f"{LOG}{k}_{j}"
+
+
+def log_tables(out: LoadOutcome) -> list[UpdateTable]:
+    return list(out.result.meta.get("tables", [])) if out.result else []
+
+
+def log_layout(
+    out: LoadOutcome, book: list[tuple[str, list[list[Any]], int]]
+) -> list[tuple[str, list[tuple[int, str, str]]]]:
+    """(table key, [(column, letter, label)]) per table the step shows: the tables read, or, when none was found,
+    the columns of the header row the person picks."""
+    tables = log_tables(out)
+    if tables:
+        return [(t.key, [(c.index, c.letter, c.label) for c in t.reading.columns]) for t in tables]
+    sheet = state.get(LOG + "sheet") or (book[0][0] if book else "")
+    rows = next((r for n, r, _ in book if n == sheet), [])
+    row = int(state.get(LOG + "header") or header_guess(rows))
+    return [(f"{sheet}!{row}", raw_columns(rows, row))]
+
+
+def sync_log_widgets(out: LoadOutcome, choice: dict[str, Any], book: list[tuple[str, list[list[Any]], int]]) -> None:
+    """After a new check: every column's field shows what the file was read with."""
+    keep = {k: state[k] for k in (LOG + "sheet", LOG + "header") if k in state}
+    for k in [k for k in state if isinstance(k, str) and k.startswith(LOG)]:
+        del state[k]
+    state.update(keep)
+    if not log_tables(out):
+        sheet = state.setdefault(LOG + "sheet", book[0][0] if book else "")
+        rows = next((r for n, r, _ in book if n == sheet), [])
+        state.setdefault(LOG + "header", header_guess(rows))
+        said = next(iter((choice.get("tables") or {}).values()), {})
+        by_label = {label: field for field, label in said.items()}
+        for j, _, label in log_layout(out, book)[0][1]:
+            state[log_key(0, j)] = by_label.get(label, IGNORE)
+        return
+    for k, t in enumerate(log_tables(out)):
+        for c in t.reading.columns:
+            state[log_key(k, c.index)] = c.field
+    state[LOG + "synced"] = True
+
+
+def log_column_changed(k: int, j: int, layout: list[tuple[str, list[tuple[int, str, str]]]]) -> None:
+    """One column's field changed: a field sits on one column of a table only, and every shown table's mapping
+    is sent from now on."""
+    field = state[log_key(k, j)]
+    if field != IGNORE:
+        for i, _, _ in layout[k][1]:
+            if i != j and state.get(log_key(k, i)) == field:
+                state[log_key(k, i)] = IGNORE
+    state[LOG_CHOICE]["tables"] = {
+        key: {state[log_key(m, i)]: label for i, _, label in cols if state.get(log_key(m, i), IGNORE) != IGNORE}
+        for m, (key, cols) in enumerate(layout)
+    }
+
+
+def log_header_changed() -> None:
+    """Another sheet or header row picked (no table was found): its columns start unmapped."""
+    state[LOG_CHOICE].pop("tables", None)
+    for k in [k for k in state if isinstance(k, str) and k.startswith(LOG) and k[len(LOG) :][:1].isdigit()]:
+        del state[k]
+
+
+def log_step(out: LoadOutcome, book: list[tuple[str, list[list[Any]], int]]) -> None:
+    """Each table found (or the header row picked), what each column was read as, then the updates and evidence
+    as they will be stored and every problem, warning and guess. Each change checks the file again."""
+    assert out.result is not None
+    result = out.result
+    tables = log_tables(out)
+    layout = log_layout(out, book)
+    if tables:
+        st.markdown(
+            "Your file is not laid out as the update template, so its columns were read by what they say and hold. "
+            "Check each guess below; change any column's field and the preview follows. What you confirm is "
+            "remembered for your next file with the same headers."
+        )
+    else:
+        st.warning(
+            "No progress or evidence table was found. Say which row holds the column headers and what each column "
+            "is: a table needs a Ref and a Date column, and a Status or Percent complete (progress) or a "
+            "Description (evidence).",
+            icon=":material/table_view:",
+        )
+        with st.container(horizontal=True):
+            if len(book) > 1:
+                st.selectbox("Sheet", [n for n, _, _ in book], key=LOG + "sheet", on_change=log_header_changed)
+            rows_in = next((n for name, _, n in book if name == state.get(LOG + "sheet")), HEAD_ROWS)
+            st.number_input(
+                "Header row",
+                min_value=1,
+                max_value=max(1, min(rows_in, HEAD_ROWS), int(state.get(LOG + "header") or 1)),
+                step=1,
+                key=LOG + "header",
+                on_change=log_header_changed,
+                help="The row holding the column headers, as Excel numbers it.",
+            )
+    for k, (_key, columns) in enumerate(layout):
+        if tables:
+            t = tables[k]
+            line = f"**Sheet {md(t.sheet)}, header row {t.header_row}**: read as {TABLE_KIND_WORDS[t.kind]}"
+            if t.mapped_by:
+                line += f", with the columns as {md(t.mapped_by)} mapped them for these headers"
+            st.markdown(line + ".")
+        per_row = 4
+        for first in range(0, len(columns), per_row):
+            cells = st.columns(per_row)
+            for cell, (j, letter, label) in zip(cells, columns[first : first + per_row], strict=False):
+                state.setdefault(log_key(k, j), IGNORE)
+                shown = label if len(label) <= 60 else label[:59] + "…"
+                # The header is the file's text: shown escaped beside the select, never in its label (see plan_step).
+                cell.markdown(f"**{letter}** · {md(shown)}")
+                cell.selectbox(
+                    f"Field for column {letter}" + (f" of table {k + 1}" if len(layout) > 1 else ""),
+                    LOG_CHOICES,
+                    format_func=lambda f: LOG_FIELDS.get(f, "Ignore (not read)"),
+                    key=log_key(k, j),
+                    on_change=log_column_changed,
+                    args=(k, j, layout),
+                    label_visibility="collapsed",
+                )
+        if not columns:
+            st.write("That row has no columns: choose another header row.")
+    with st.expander("What the fields mean"):
+        st.table(
+            [
+                {"Field": LOG_FIELDS.get(f, "Ignore (not read)"), "Means": LOG_FIELD_HELP.get(f, "")}
+                for f in LOG_CHOICES
+            ],
+            hide_index=True,
+        )
+    errors = result.errors
+    if errors:
+        n = len(errors)
+        st.error(
+            f"{n} problem{'s' if n != 1 else ''}: nothing can be loaded yet. Fix {'them' if n != 1 else 'it'} "
+            "here (the columns) or in the file and upload it again."
+        )
+    show_issues(out)
+    progress, evidence = log_preview(result)
+    stored = out.outcome == "ready"
+    for rows, what in ((progress, "progress update"), (evidence, "evidence item")):
+        if rows:
+            n = len(rows)
+            st.markdown(
+                f"**The {n} {what}{'s' if n != 1 else ''} as {'they' if n != 1 else 'it'} will be stored**"
+                if stored
+                else f"**The {n} {what}{'s' if n != 1 else ''} read so far** (stored once the problems are fixed)"
+            )
+            st.dataframe(rows, hide_index=True, width="stretch", column_config=LOG_PREVIEW_CONFIG)
+    if result.notes:
+        with st.expander(f"How the file was read: {len(result.notes)} guess{'es' if len(result.notes) != 1 else ''}"):
+            issue_table(issue_rows(result.notes, severity="warning", saying="How it was read"))
+
+
+LOG_PREVIEW_CONFIG = {
+    "Note": st.column_config.TextColumn("Note", width="large"),
+    "Evidence": st.column_config.TextColumn("Evidence", width="large"),
+    "Link": st.column_config.LinkColumn("Link", width="medium"),
+}
+
+
 # --- 1. the template --------------------------------------------------------------------------------
 
 st.subheader("1. Download the update template")
@@ -562,17 +753,20 @@ sha = hashlib.sha256(data).hexdigest()
 state["upload_store"] = {sha: (file.name, data)}  # one file at a time; survives reruns until confirmed
 choice = plan_choice(sha)  # what the person said about it as a plan (nothing yet for a new file)
 plan = plan_options(choice)
+said = log_choice(sha)  # what they said about its columns as a log of their own
+updates = log_options(said)
 # A plan starts on the first of its month, whichever day was picked.
 options: dict[str, Any] = {
     "kind": kind or None,
     "plan_start": plan_start and plan_start.replace(day=1),
     "as_of": as_at,
     "plan": plan,
+    "updates": updates,
     # The first check of a file is recorded (a refused file leaves its trace); re-checks while the person corrects
     # the mapping are not, or each change would leave one.
-    "record": set(choice) <= {"sha"},
+    "record": set(choice) <= {"sha"} and set(said) <= {"sha"},
 }
-key = (sha, file.name, kind, plan_start, as_at, plan)
+key = (sha, file.name, kind, plan_start, as_at, plan, updates)
 result = state.get("upload_check")
 fresh = result is None or result["key"] != key
 if result is None or fresh:
@@ -598,12 +792,16 @@ if ready and state.pop("upload_confirm", None) == result["token"]:
             sheet=out.result.meta["sheet"],
         )
         options = {**options, "plan": confirmed}
+    if out is not None and needs_log_step(out.result):
+        # The columns on screen, confirmed: kept for this person's next log with the same headers.
+        options = {**options, "updates": UpdateOptions(tables={t.key: t.columns() for t in log_tables(out)})}
     loaded = check(stored, name, dry_run=False, options=options)  # and the very options
     restart()
     state["upload_done"] = {"result": loaded, "name": name}
     st.rerun()
 
 mapping = is_plan_step(out)
+log = not mapping and out is not None and out.outcome in ("ready", "rejected") and needs_log_step(out.result)
 if mapping:
     assert out is not None
     book = plan_book(data, file.name, sha)
@@ -611,6 +809,13 @@ if mapping:
         sync_plan_widgets(out, choice, book)
     st.subheader("3. Check how the plan was read")
     plan_step(out, choice, book)
+elif log:
+    assert out is not None
+    book = plan_book(data, file.name, sha)
+    if fresh or not any(isinstance(k, str) and k.startswith(LOG) for k in state):
+        sync_log_widgets(out, said, book)
+    st.subheader("3. Check how your file was read")
+    log_step(out, book)
 elif not ready:
     show_outcome(result, name=file.name)
 if out is None or not ready:
@@ -618,7 +823,7 @@ if out is None or not ready:
 
 # --- 3. (4. for a plan) the preview and the confirmation --------------------------------------------------
 
-st.subheader(f"{4 if mapping else 3}. Check what will change, then confirm")
+st.subheader(f"{4 if mapping or log else 3}. Check what will change, then confirm")
 what = KIND_LABELS.get(out.kind, out.kind).lower()
 if out.changes:
     st.markdown(
@@ -628,7 +833,7 @@ else:
     st.markdown(f"**{md(file.name)}** is {article(what)} {what}. It changes nothing that is held now.")
 st.caption("Nothing has been written yet.")
 show_changes(out)
-if not mapping:  # a plan's problems and warnings are shown with how it was read
+if not (mapping or log):  # a plan's or a log's problems and warnings are shown with how it was read
     show_issues(out)
 with st.container(horizontal=True):
     st.button(

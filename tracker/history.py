@@ -28,11 +28,12 @@ from sqlmodel import Session
 
 from tracker.auth import ROLE_CAN, Actor, PermissionDenied
 from tracker.charts.plan import status_label
-from tracker.ingest.base import Issue, Severity
-from tracker.ingest.cells import col_letter
+from tracker.ingest.base import Issue, LoadResult, Severity
+from tracker.ingest.cells import col_letter, norm
 from tracker.ingest.columns import column_labels
 from tracker.load import KIND_OPERATION, KINDS
-from tracker.models import Upload
+from tracker.load.core import TEMPLATE_HEADERS
+from tracker.models import EvidenceCreate, ProgressUpdateCreate, Upload
 from tracker.queries import list_uploads
 from tracker.records import UploadRow
 from tracker.text import day
@@ -402,3 +403,72 @@ def raw_columns(rows: Sequence[Sequence[Any]], header_row: int, *, look: int = 5
     header = list(rows[header_row - 1])[:width]
     header += [None] * (width - len(header))
     return [(j, col_letter(j), label) for j, label in enumerate(column_labels(header))]
+
+
+# --- the mapping step of a lead's own progress or evidence log --------------------------------------------
+
+TABLE_KIND_WORDS = {
+    "progress": "progress updates",
+    "evidence": "evidence of impact",
+    "both": "progress updates with evidence of impact",
+    "measures": "measure values",
+}
+
+
+def needs_log_step(result: LoadResult | None) -> bool:
+    """True when an update file is a log of the person's own (a column not headed as the template heads it) or no
+    table was found in it: the page then shows how each column was read, for them to confirm or correct.
+
+    Example:
+        >>> from tracker.ingest.reader import read_workbook
+        >>> from tracker.ingest.updates import ActionInfo, PlanContext, load_updates
+        >>> plan = PlanContext(date(2018, 11, 1), date(2020, 10, 31), {"D1": ActionInfo("V", False)})
+        >>> def read(csv): return load_updates(read_workbook(csv, filename="u.csv"), plan=plan, today=date(2020, 1, 1))
+        >>> needs_log_step(read(b"Ref,As of,Status\\nD1,01/02/2019,Green\\n"))
+        False
+        >>> needs_log_step(read(b"Action ref,Update date,RAG\\nD1,01/02/2019,Green\\n"))
+        True
+    """
+    if result is None or result.kind != "updates":
+        return False
+    tables = result.meta.get("tables", [])
+    if not tables:
+        return any(i.code == "unrecognised_layout" for i in result.issues)
+    return any(not {norm(label) for label in t.columns().values()} <= TEMPLATE_HEADERS for t in tables)
+
+
+def log_preview(result: LoadResult) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(progress rows, evidence rows) an update file would store, as table rows of text for the mapping step.
+
+    Example:
+        >>> from tracker.models import ProgressUpdateCreate
+        >>> from tracker.ingest.base import LoadResult
+        >>> r = LoadResult("updates", "u.csv", rows=[ProgressUpdateCreate(ref="D1", as_of=date(2019, 2, 1),
+        ...                status="at risk", percent_complete=40, note="Room booking slipped")])
+        >>> log_preview(r)[0]
+        [{'Ref': 'D1', 'Date': '1 Feb 2019', 'Status': '▲ At risk', '% complete': '40', 'Note': 'Room booking slipped'}]
+    """
+    progress, evidence = [], []
+    for r in result.rows:
+        if isinstance(r, ProgressUpdateCreate):
+            progress.append(
+                {
+                    "Ref": r.ref,
+                    "Date": day(r.as_of),
+                    "Status": status_label(r.status),
+                    "% complete": "" if r.percent_complete is None else str(r.percent_complete),
+                    "Note": " ".join(r.note.split()),
+                }
+            )
+        elif isinstance(r, EvidenceCreate):
+            evidence.append(
+                {
+                    "Ref": r.ref,
+                    "Date": day(r.date),
+                    "Kind": r.kind.capitalize(),
+                    "Pillars": ", ".join(r.pillars),
+                    "Evidence": " ".join(r.description.split()),
+                    "Link": r.link,
+                }
+            )
+    return progress, evidence

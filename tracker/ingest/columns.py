@@ -376,7 +376,7 @@ def choose_columns(
             h = header_score(text(header[j]), spec)
             h = max(h - 1.5, 0.5) if repeat and h else h
             s = shape_score(p, spec, fit_share(body, j, spec.fits) if spec.fits and p.filled else 0.0)
-            by_shape = ("pillars", "due", "timescale", "owner", "ref") + (("activity",) if by_content else ())
+            by_shape = ("pillars", "due", "timescale", "owner", "ref", "status") + (("activity",) if by_content else ())
             if spec.required_shape and h == 0 and spec.name not in by_shape:
                 continue
             if spec.required_shape and s <= 0:

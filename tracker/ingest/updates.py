@@ -566,17 +566,23 @@ def _forced_for(
 
 
 def _headerish(row: Sequence[Cell], mapping: Mapping[str, str] | None) -> bool:
-    """Two or more short text cells whose words name update columns (a cheap test before scoring the row)."""
+    """A row of labels (a cheap test before scoring it): two or more short text cells whose words name update
+    columns, at least half of its cells, and no cell holding a value (a date, a number, a ref, a status), so a
+    row of data whose note mentions a date is not taken for a header."""
     wanted = {norm(h) for h in (mapping or {}).values()}
-    hits = 0
+    hits = filled = 0
     for c in row:
-        if not isinstance(c, str) or not c.strip() or len(c) > 80:
+        if c is None or (isinstance(c, str) and not c.strip()):
             continue
-        if norm(c) in wanted or any(header_score(c, spec) >= 3 for spec in UPDATE_FIELDS):
+        filled += 1
+        if not isinstance(c, str) or parse_date(c) is not None or _REF_CELL.match(c.strip()) or status_of(c):
+            return False
+        if len(c) <= 80 and (norm(c) in wanted or any(header_score(c, spec) >= 3 for spec in UPDATE_FIELDS)):
             hits += 1
-            if hits >= 2:
-                return True
-    return False
+    return hits >= 2 and 2 * hits >= filled
+
+
+_REF_CELL = re.compile(r"^[A-Za-z]{0,3}\s?\d{1,3}(?:[.\-]\d{1,3}){0,2}[a-z]?\.?$")
 
 
 @dataclass(frozen=True)

@@ -235,7 +235,9 @@ def _load_once(
         session.commit()
         raise
 
-    kind = kind or detect_kind(wb)
+    # A lead loads only updates: whatever their file looks like, it is read as their update (never refused as
+    # an action plan they may not load).
+    kind = kind or ("updates" if actor.can("load_updates") and not actor.can("load_plan") else detect_kind(wb))
     if kind in KINDS:
         check_kind(session, actor, name, kind)
     if not dry_run:

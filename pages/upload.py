@@ -633,7 +633,7 @@ def log_step(out: LoadOutcome, book: list[tuple[str, list[list[Any]], int]]) -> 
 LOG_PREVIEW_CONFIG = {
     "Note": st.column_config.TextColumn("Note", width="large"),
     "Evidence": st.column_config.TextColumn("Evidence", width="large"),
-    "Link": st.column_config.LinkColumn("Link", width="medium"),
+    "Link": st.column_config.TextColumn("Link", width="medium"),
 }
 
 

@@ -7,11 +7,14 @@ unless `TRACKER_REQUIRE_PG=1` (CI), in which case they fail.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -161,16 +164,149 @@ def fresh_streamlit_caches() -> Iterator[None]:
     st.cache_data.clear()
 
 
-@pytest.fixture(scope="session")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo data set loaded once into a closed SQLite file; never written: tests work on copies (`db`)."""
+# --- the demo data set: loaded once per backend and load date, copied for each test -------------------------
+# Loading the demo reads and checks every demo file (seconds each time); a copy of a database it was loaded into
+# once is the same database, row for row, for a fraction of that. Templates are never written.
+
+
+def _load_demo(engine: Engine, today: date | None) -> None:
     from tracker.demo import load_demo
 
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    with Session(tracker.db.open_engine(f"sqlite:///{path}")) as s:
-        load_demo(session=s)
-    tracker.db.dispose_all()  # closed, so the one file holds everything (no -wal beside it)
-    return path
+    with Session(engine) as s:
+        load_demo(session=s, today=today)
+
+
+@pytest.fixture(scope="session")
+def _demo_sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> Callable[[date | None], Path]:
+    """`get(today)`: the demo loaded (as of `today`, default today) into a closed SQLite file, made once."""
+    made: dict[date | None, Path] = {}
+
+    def get(today: date | None = None) -> Path:
+        if today not in made:
+            path = tmp_path_factory.mktemp("demo") / "demo.db"
+            engine = tracker.db.make_engine(f"sqlite:///{path}")
+            tracker.db.migrate(engine)
+            _load_demo(engine, today)
+            engine.dispose()  # closed, so the one file holds everything (no -wal beside it)
+            assert not path.with_name("demo.db-wal").exists()
+            made[today] = path
+        return made[today]
+
+    return get
+
+
+def _pg_database_url(name: str) -> str:
+    return make_url(_pg_base_url()).set(database=name).render_as_string(hide_password=False)
+
+
+def _pg_run(admin: Engine, sql: str) -> None:
+    """CREATE/DROP DATABASE, which cannot run inside a transaction."""
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(sql))
+
+
+@pytest.fixture(scope="session")
+def _demo_pg_templates(_pg_admin: Engine) -> Iterator[Callable[[date | None], str]]:
+    """`get(today)`: the name of a PostgreSQL database the demo was loaded into (as of `today`), made once; only
+    ever used as a template (CREATE DATABASE ... TEMPLATE), so nothing connects to it after the load."""
+    made: dict[date | None, str] = {}
+
+    def get(today: date | None = None) -> str:
+        if today not in made:
+            name = f"tracker_demo_{uuid.uuid4().hex}"
+            _pg_run(_pg_admin, f'CREATE DATABASE "{name}"')
+            made[today] = name
+            engine = tracker.db.make_engine(_pg_database_url(name))
+            try:
+                tracker.db.migrate(engine)
+                _load_demo(engine, today)
+            finally:
+                engine.dispose()
+        return made[today]
+
+    yield get
+    for name in made.values():
+        _pg_run(_pg_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class DemoCopies:
+    """Fresh copies of the demo database for one test, each exactly as the demo was just after loading it."""
+
+    def __init__(self, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+        self._request = request
+        self._tmp_path = tmp_path
+        self._engines: list[Engine] = []
+        self._pg_databases: list[str] = []
+        self._pg_admin: Engine | None = None
+
+    def sqlite_file(self, today: date | None = None) -> Path:
+        """A copy of the demo in a SQLite file of this test's own."""
+        template = self._request.getfixturevalue("_demo_sqlite_templates")(today)
+        copy = self._tmp_path / f"demo-{uuid.uuid4().hex[:8]}.db"
+        shutil.copy(template, copy)
+        return copy
+
+    def sqlite_url(self, today: date | None = None) -> str:
+        return f"sqlite:///{self.sqlite_file(today)}"
+
+    def sqlite_memory_engine(self, today: date | None = None) -> Engine:
+        """An in-memory SQLite engine (as `sqlite_engine`) holding a copy of the demo."""
+        template = self._request.getfixturevalue("_demo_sqlite_templates")(today)
+        engine = tracker.db.make_engine("sqlite://")
+        self._engines.append(engine)
+        raw = engine.raw_connection()  # the engine's one connection (StaticPool)
+        try:
+            with contextlib.closing(sqlite3.connect(template)) as src:
+                src.backup(raw.driver_connection)  # type: ignore[arg-type]
+        finally:
+            raw.close()
+        return engine
+
+    def pg_url(self, today: date | None = None) -> str:
+        """A URL to a new PostgreSQL database made from the demo's (dropped after the test)."""
+        self._pg_admin = admin = self._request.getfixturevalue("_pg_admin")
+        template = self._request.getfixturevalue("_demo_pg_templates")(today)
+        name = f"tracker_test_{uuid.uuid4().hex}"
+        _pg_run(admin, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        self._pg_databases.append(name)
+        return _pg_database_url(name)
+
+    def engine(self, backend: str, today: date | None = None) -> Engine:
+        """An engine on a fresh copy of the demo: in-memory SQLite, or a PostgreSQL database of its own."""
+        if backend == "sqlite":
+            return self.sqlite_memory_engine(today)
+        engine = tracker.db.make_engine(self.pg_url(today))
+        self._engines.append(engine)
+        return engine
+
+    def close(self) -> None:
+        for engine in self._engines:
+            engine.dispose()
+        if self._pg_admin is not None:
+            tracker.db.dispose_all()  # engines cached by open_engine during the test hold connections
+            for name in self._pg_databases:
+                _pg_run(self._pg_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def demo_copies(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DemoCopies]:
+    """Make fresh copies of the demo database (SQLite or PostgreSQL), each cleaned up after the test."""
+    copies = DemoCopies(request, tmp_path)
+    yield copies
+    copies.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def demo_engine(request: pytest.FixtureRequest, demo_copies: DemoCopies) -> Engine:
+    """The demo data set (loaded as of today) in a fresh database on each backend: as `engine` with `load_demo`
+    run on it, but copied from a database it was loaded into once."""
+    return demo_copies.engine(request.param)
+
+
+@pytest.fixture(scope="session")
+def demo_file(_demo_sqlite_templates: Callable[[date | None], Path]) -> Path:
+    """The demo data set loaded once into a closed SQLite file; never written: tests work on copies (`db`)."""
+    return _demo_sqlite_templates(None)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
-from tracker.demo import load_demo
 from tracker.models import Action, Evidence
 from tracker.views.evidence import evidence_tally, evidence_view
 from tracker.views.home import home_view
@@ -25,10 +24,9 @@ END = date(2020, 10, 31)
 
 
 @pytest.fixture
-def demo(engine: Engine) -> Engine:
-    with Session(engine) as s:
-        load_demo(session=s)
-    return engine
+def demo(demo_engine: Engine) -> Engine:
+    """The demo data set in a fresh database on each backend (a copy of one loaded once)."""
+    return demo_engine
 
 
 def test_received_against_promised_per_action(demo: Engine) -> None:

@@ -23,7 +23,7 @@ from tests.apputil import open_app
 from tests.test_board_report_page import cli
 from tracker.auth import Actor, actor_for
 from tracker.db import open_engine
-from tracker.demo import DEMO_ADMIN, load_demo
+from tracker.demo import DEMO_ADMIN
 from tracker.models import AuditEvent, BoardPack
 from tracker.report import build_pack, default_period, list_packs, pack_pdf
 from tracker.report.build import last_round
@@ -75,11 +75,9 @@ def pdf_title(pdf: bytes, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def demo(engine: Engine) -> Engine:
-    """The demo data set in a fresh database on each backend."""
-    with Session(engine) as s:
-        load_demo(session=s)
-    return engine
+def demo(demo_engine: Engine) -> Engine:
+    """The demo data set in a fresh database on each backend (a copy of one loaded once)."""
+    return demo_engine
 
 
 def admin_of(engine: Engine) -> Actor:

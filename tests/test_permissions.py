@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -20,7 +20,7 @@ from sqlmodel import Session, SQLModel, col
 
 from tracker import audit, queries
 from tracker.auth import OPERATIONS, ROLE_CAN, SYSTEM, WHAT, Actor, PermissionDenied, actor_for, require, sign_in
-from tracker.demo import DEMO_USERS, load_demo
+from tracker.demo import DEMO_USERS
 from tracker.ingest.updates import EVIDENCE_COLUMNS, PROGRESS_COLUMNS
 from tracker.load import LoadOutcome, load_file
 from tracker.models import (
@@ -41,6 +41,9 @@ from tracker.models import (
 )
 from tracker.rounds import close_round, open_round, reminders, round_status
 from tracker.users import add_user, assign_actions, list_users, remove_user, set_password, unassign_actions
+
+if TYPE_CHECKING:
+    from tests.conftest import DemoCopies
 
 try:
     from tracker import history
@@ -158,19 +161,25 @@ class Ctx:
 
 
 @pytest.fixture
-def ctx(engine: Engine, make_xlsx: MakeXlsx) -> Ctx:
+def ctx(demo_engine: Engine, make_xlsx: MakeXlsx) -> Ctx:
     """The demo data set on a fresh database, plus one kept upload per account (for the download cells)."""
-    return demo_ctx(engine, make_xlsx)
+    return demo_ctx(demo_engine, make_xlsx)
 
 
 @pytest.fixture
-def sqlite_ctx(sqlite_engine: Engine, make_xlsx: MakeXlsx) -> Ctx:
-    return demo_ctx(sqlite_engine, make_xlsx)
+def sqlite_demo(demo_copies: DemoCopies) -> Engine:
+    """The demo data set on a fresh in-memory SQLite database."""
+    return demo_copies.sqlite_memory_engine()
+
+
+@pytest.fixture
+def sqlite_ctx(sqlite_demo: Engine, make_xlsx: MakeXlsx) -> Ctx:
+    return demo_ctx(sqlite_demo, make_xlsx)
 
 
 def demo_ctx(engine: Engine, make_xlsx: MakeXlsx) -> Ctx:
+    """`engine` (holding the demo) with one kept upload per account added."""
     with Session(engine) as s:
-        load_demo(session=s)
         ids = {}
         for email in [*EMAILS.values(), OTHER_LEAD]:
             content = f"the file {email} sent".encode()
@@ -608,9 +617,9 @@ def test_permission(ctx: Ctx, op: str, role: str, expected: str) -> None:
 # --- ownership and roles change with the next actor ------------------------------------------------------
 
 
-def test_a_removed_user_has_no_actor_and_cannot_sign_in(engine: Engine) -> None:
+def test_a_removed_user_has_no_actor_and_cannot_sign_in(demo_engine: Engine) -> None:
+    engine = demo_engine
     with Session(engine) as s:
-        load_demo(session=s)
         set_password(session=s, email=OTHER_LEAD, password=NEW_PASSWORD)
         s.commit()
         assert sign_in(session=s, email=OTHER_LEAD, password=NEW_PASSWORD).owns == {"D3"}
@@ -624,9 +633,8 @@ def test_a_removed_user_has_no_actor_and_cannot_sign_in(engine: Engine) -> None:
         assert s.exec(select(func.count()).select_from(UserAction)).scalar_one() == 5  # type: ignore[call-overload]
 
 
-def test_an_administrator_cannot_remove_their_own_account(engine: Engine) -> None:
-    with Session(engine) as s:
-        load_demo(session=s)
+def test_an_administrator_cannot_remove_their_own_account(demo_engine: Engine) -> None:
+    with Session(demo_engine) as s:
         admin = actor_for(session=s, email=EMAILS["admin"])
         assert admin is not None
         with pytest.raises(ValueError, match="you cannot remove your own account"):
@@ -645,11 +653,9 @@ def test_an_administrator_cannot_remove_their_own_account(engine: Engine) -> Non
     ],
 )
 def test_a_role_change_takes_effect_for_the_next_actor(
-    sqlite_engine: Engine, make_xlsx: MakeXlsx, email: str, new_role: str, actions: list[str], may_load_d1: bool
+    sqlite_demo: Engine, make_xlsx: MakeXlsx, email: str, new_role: str, actions: list[str], may_load_d1: bool
 ) -> None:
-    engine = sqlite_engine
-    with Session(engine) as s:
-        load_demo(session=s)
+    engine = sqlite_demo
     old = actor(engine, email)
     with Session(engine) as s:
         if email == EMAILS["admin"]:  # the last administrator cannot be demoted: appoint another first
@@ -674,10 +680,9 @@ def test_a_role_change_takes_effect_for_the_next_actor(
                 assert out.result and [i.code for i in out.result.errors] == ["not_your_action"]
 
 
-def test_taking_an_action_from_a_lead_stops_their_next_upload(sqlite_engine: Engine, make_xlsx: MakeXlsx) -> None:
-    engine = sqlite_engine
+def test_taking_an_action_from_a_lead_stops_their_next_upload(sqlite_demo: Engine, make_xlsx: MakeXlsx) -> None:
+    engine = sqlite_demo
     with Session(engine) as s:
-        load_demo(session=s)
         assert unassign_actions(session=s, email=EMAILS["lead"], refs=["D2"]) == []
         s.commit()
     lead = actor(engine, EMAILS["lead"])
@@ -701,13 +706,11 @@ def test_the_command_line_without_as_acts_as_an_administrator() -> None:
     [("plan", "plan", "load_plan"), ("workforce", "hr", "load_workforce"), ("updates", "own", "load_updates")],
 )
 def test_a_load_refused_before_reading_names_the_kind_when_it_is_given(
-    sqlite_engine: Engine, make_xlsx: MakeXlsx, role: str, kind: str, data: str, operation: str, tmp_path: Any
+    sqlite_demo: Engine, make_xlsx: MakeXlsx, role: str, kind: str, data: str, operation: str, tmp_path: Any
 ) -> None:
     """Told the kind (the command line's --kind), a refusal says which load the role may not do, and the log
     names the file."""
-    engine = sqlite_engine
-    with Session(engine) as s:
-        load_demo(session=s)
+    engine = sqlite_demo
     path = tmp_path / {"plan": "plan.xlsx", "hr": "hr.csv", "own": "d2.xlsx"}[data]
     path.write_bytes({"plan": make_xlsx(PLAN), "hr": WORKFORCE_CSV, "own": make_xlsx(OWN_UPDATE)}[data])
     who = actor(engine, EMAILS[role])

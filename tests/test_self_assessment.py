@@ -8,7 +8,6 @@ every action's ref, and a next action plan that loads back as a plan with the re
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ from tests.apputil import ROOT, open_app
 from tracker.auth import SYSTEM, Actor, PermissionDenied
 from tracker.cli import main
 from tracker.db import open_engine
-from tracker.demo import load_demo
 from tracker.disclosure import shown
 from tracker.group import list_group
 from tracker.models import Action, Plan
@@ -84,11 +82,9 @@ def text_of(doc: Any) -> str:
 
 
 @pytest.fixture
-def demo(engine: Engine) -> Iterator[Engine]:
-    """The demo loaded into a fresh database on each backend."""
-    with Session(engine) as s:
-        load_demo(session=s)
-    yield engine
+def demo(demo_engine: Engine) -> Engine:
+    """The demo loaded into a fresh database on each backend (a copy of one loaded once)."""
+    return demo_engine
 
 
 @pytest.fixture

@@ -220,3 +220,30 @@ def test_links_in_cells_are_their_addresses_and_a_script_link_is_refused(db: str
         out = load_file(bad, session=s, filename="links.xlsx", dry_run=True)
         assert out.result is not None
         assert [(i.code, i.row) for i in out.result.errors] == [("bad_link", 3)]
+
+
+def test_a_lead_with_one_action_may_keep_a_log_with_no_ref_column(db: str) -> None:
+    data = xlsx(
+        [
+            ["My apprenticeship log"],
+            ["Date", "RAG", "Comment", "Evidence of impact"],
+            ["14/01/2020", "Green", "Second cohort recruited", "Six apprentices started in January"],
+            ["14/02/2020", "Amber", "Levy funds slow", None],
+        ]
+    )
+    with Session(open_engine(db)) as s:
+        lead = actor_for(session=s, email="apprentices.lead@demo.ac.uk")
+        admin = actor_for(session=s, email="admin@demo.ac.uk")
+        assert lead is not None and admin is not None
+        out = load_file(data, session=s, actor=lead, filename="log.xlsx", dry_run=True)
+        assert out.outcome == "ready", out.result and out.result.issue_lines()
+        assert out.result is not None
+        assert [(type(r).__name__, r.ref) for r in out.result.rows] == [
+            ("ProgressUpdateCreate", "D3"),
+            ("EvidenceCreate", "D3"),
+            ("ProgressUpdateCreate", "D3"),
+        ]
+        assert any("every row read as D3" in n.message for n in out.result.notes)
+        # Without one action to read it as, the same file is no update table.
+        out = load_file(data, session=s, actor=admin, filename="log.xlsx", kind="updates", dry_run=True)
+        assert out.result is not None and [i.code for i in out.result.errors] == ["unrecognised_layout"]

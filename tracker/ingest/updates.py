@@ -40,6 +40,16 @@ STATUS_WORDS = {
     "on track": "on track",
     "on target": "on track",
     "in progress": "on track",
+    "ongoing": "on track",
+    "underway": "on track",
+    "under way": "on track",
+    "started": "on track",
+    "not due": "not started",
+    "not yet due": "not started",
+    "planned": "not started",
+    "overdue": "delayed",
+    "closed": "complete",
+    "finished": "complete",
     "green": "on track",
     "g": "on track",
     "at risk": "at risk",
@@ -79,6 +89,24 @@ KIND_WORDS = {k: k for k in EVIDENCE_KINDS} | {
     "data": "metric",
     "statistic": "metric",
     "case study": "other",
+    "presentation": "event",
+    "seminar": "event",
+    "webinar": "event",
+    "talk": "event",
+    "course": "event",
+    "visit": "event",
+    "showcase": "event",
+    "website": "document",
+    "guidance": "document",
+    "handbook": "document",
+    "poster": "document",
+    "leaflet": "document",
+    "certificate": "award",
+    "nomination": "award",
+    "prize": "award",
+    "statistics": "metric",
+    "figures": "metric",
+    "dashboard": "metric",
 }
 
 
@@ -430,9 +458,10 @@ class UpdateTable:
         return {c.field: c.label for c in self.reading.columns if c.field != IGNORE}
 
 
-def table_kind(reading: ColumnReading) -> TableKind | None:
+def table_kind(reading: ColumnReading, *, ref_optional: bool = False) -> TableKind | None:
     """What a table holds from the fields its columns were mapped to: a ref and a date with a status or percent
-    (progress), a description (evidence) or both; a ref, a measure and a value (measures).
+    (progress), a description (evidence) or both; a ref, a measure and a value (measures). With `ref_optional`
+    (a lead with one action: their log is about it), a table needs no ref column.
 
     Example:
         >>> from tracker.ingest.columns import ColumnChoice
@@ -440,7 +469,7 @@ def table_kind(reading: ColumnReading) -> TableKind | None:
         >>> table_kind(r)
         'progress'
     """
-    f = set(reading.index_of())
+    f = set(reading.index_of()) | ({"ref"} if ref_optional else set())
     if {"ref", "measure", "value"} <= f:
         return "measures"
     if not {"ref", "date"} <= f:
@@ -461,13 +490,14 @@ def find_update_tables(
     mapping: Mapping[str, str] | None = None,
     tables: Mapping[str, Mapping[str, str]] | None = None,
     remembered: Remembered | None = None,
+    ref_optional: bool = False,
 ) -> list[UpdateTable]:
     """The progress, evidence and measure tables of a sheet, top to bottom, with each one's columns read.
 
     `tables` maps a table's key ('Sheet!row', UpdateTable.key) to the {field: header} a person confirmed for it
     (its other columns are ignored); `mapping` is one {field: header} for every table where those headers are
     (the command line's --map); `remembered(header row)` gives a mapping kept for these headers and who
-    confirmed it.
+    confirmed it. With `ref_optional`, a table needs no column of refs (see `table_kind`).
 
     Example:
         >>> s = Sheet("Log", [["Evidence log"], ["Action ref", "Date", "Evidence of impact", "Type"],
@@ -494,7 +524,7 @@ def find_update_tables(
         reading = choose_columns(rows[i:end], 0, UPDATE_FIELDS, forced=forced, complete=complete)
         reading.header_index = i
         _plain_description(reading)
-        kind = table_kind(reading)
+        kind = table_kind(reading, ref_optional=ref_optional)
         return UpdateTable(sheet.name, i + 1, end, kind, reading, by) if kind else None
 
     # First each candidate with the rows below it, then the ones that read as tables with their own rows only (a
@@ -645,8 +675,13 @@ def load_updates(
         result.close()
         result.meta.update(tables=[], progress=0, evidence=0, measures=0)
         return result
+    # A lead with one action keeps a log of it: a table with no ref column is about that action.
+    only = next(iter(plan.allowed)) if plan.allowed is not None and len(plan.allowed) == 1 else None
+    parser.only = only
     for sheet in wb.sheets:
-        for t in find_update_tables(sheet, mapping=mapping, tables=tables, remembered=remembered):
+        for t in find_update_tables(
+            sheet, mapping=mapping, tables=tables, remembered=remembered, ref_optional=only is not None
+        ):
             found.append(t)
             if t.mapped_by:
                 result.note(
@@ -751,12 +786,17 @@ class _Parser:
         self.today = today
         self.lo = add_months(plan.start, -12)
         self.hi = min(add_months(plan.end, 12), today + timedelta(days=7))
+        self.only: str | None = None  # the one action of a lead whose log has no ref column
 
     def table(self, sheet: Sheet, t: UpdateTable) -> None:
         """Every row of one table: progress, evidence or both from each row, or measures."""
         cols = t.reading.index_of()
         lab = {c.field: c.label for c in t.reading.columns if c.field != IGNORE}
-        rows = self._rows(sheet, t.header_row - 1, t.last_row, cols["ref"])
+        if "ref" not in cols:
+            assert self.only is not None
+            lab["ref"] = "Ref"
+            self.r.note(sheet.name, t.header_row, None, None, f"no column of refs: every row read as {self.only}")
+        rows = self._rows(sheet, t.header_row - 1, t.last_row, cols.get("ref"))
         if t.kind == "measures":
             self.measures(sheet, rows, cols, lab)
             return
@@ -779,14 +819,14 @@ class _Parser:
                     "progress, the evidence or both",
                 )
                 continue
-            ref = self._ref(sheet, n, lab["ref"], cell(row, cols["ref"]))
+            ref = self._ref(sheet, n, lab["ref"], cell(row, cols["ref"]) if "ref" in cols else self.only)
             when = self._date(sheet, n, lab["date"], cell(row, cols["date"]))
             if progress:
                 self.progress(sheet, n, row, cols, lab, ref, when, seen_progress)
             if evidence:
                 self.evidence(sheet, n, row, cols, lab, ref, when, seen_evidence, corrections)
 
-    def _rows(self, sheet: Sheet, idx: int, end: int, ref_col: int) -> list[tuple[int, list[Cell]]]:
+    def _rows(self, sheet: Sheet, idx: int, end: int, ref_col: int | None) -> list[tuple[int, list[Cell]]]:
         """(Excel row, cells) of the rows below header index `idx` up to index `end`: not blank, not the header
         repeated, not a row with only its ref (the template pre-fills each of a lead's refs: a row left with only
         its ref was not reported on), not a line of text alone in the ref column (a key or a footnote)."""
@@ -796,7 +836,7 @@ class _Parser:
             row = sheet.rows[i]
             if is_blank(row) or [norm(c) for c in row if c is not None] == header:
                 continue
-            if is_blank([c for j, c in enumerate(row) if j != ref_col]):
+            if ref_col is not None and is_blank([c for j, c in enumerate(row) if j != ref_col]):
                 first = text(cell(row, ref_col))
                 if len(first.split()) > 2 and first.strip() not in self.plan.actions:
                     self.r.note(sheet.name, i + 1, None, first, "read as a note below the table, not an update")
@@ -1085,7 +1125,7 @@ class _Parser:
         seen: dict[tuple[str, str, date], int] = {}
         for n, row in rows:
             ok = True
-            ref = self._ref(sheet, n, lab["ref"], cell(row, cols["ref"]))
+            ref = self._ref(sheet, n, lab["ref"], cell(row, cols["ref"]) if "ref" in cols else self.only)
             name = text(cell(row, cols["measure"]))
             if not name:
                 self.r.add(sheet.name, n, lab["measure"], None, "required", "the measure needs a name")

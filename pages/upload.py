@@ -7,6 +7,7 @@ nothing is written until the user confirms, and then in one transaction. Permiss
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from typing import Any, Literal
@@ -221,14 +222,45 @@ def show_outcome(result: dict[str, Any], *, name: str) -> None:
 # --- the plan mapping step ----------------------------------------------------------------------------
 
 
-def plan_choice(sha: str) -> dict[str, Any]:
-    """What the person has said about this plan file so far (nothing, for a new file)."""
-    choice = state.get(PLAN_CHOICE)
+def said_about(sha: str, where: str, widgets: str) -> dict[str, Any]:
+    """What the person has said about this file in one mapping step so far (kept in state[`where`], its widgets
+    named `widgets`*): nothing, for a new file, whose widgets are cleared."""
+    choice = state.get(where)
     if choice is None or choice.get("sha") != sha:
-        for k in [k for k in state if isinstance(k, str) and k.startswith(MAP)]:
+        for k in [k for k in state if isinstance(k, str) and k.startswith(widgets)]:
             del state[k]
-        choice = state[PLAN_CHOICE] = {"sha": sha}
-    return choice
+        choice = state[where] = {"sha": sha}
+    return choice  # type: ignore[no-any-return]
+
+
+def field_grid(
+    columns: list[tuple[int, str, str]],
+    key: Callable[[int], str],
+    choices: list[str],
+    names: dict[str, str],
+    on_change: Callable[..., None],
+    args: Callable[[int], tuple[Any, ...]],
+    *,
+    suffix: str = "",
+) -> None:
+    """A select per column, four to a row, each beside its letter and header: the field the column is read as."""
+    per_row = 4
+    for first in range(0, len(columns), per_row):
+        cells = st.columns(per_row)
+        for cell, (j, letter, label) in zip(cells, columns[first : first + per_row], strict=False):
+            shown = label if len(label) <= 60 else label[:59] + "…"
+            # The header is the file's text: shown escaped beside the select, never in the select's label
+            # (a label's escapes would reach screen readers in its accessible name).
+            cell.markdown(f"**{letter}** · {md(shown)}")
+            cell.selectbox(
+                f"Field for column {letter}{suffix}",
+                choices,
+                format_func=lambda f: names.get(f, "Ignore (not read)"),
+                key=key(j),
+                on_change=on_change,
+                args=args(j),
+                label_visibility="collapsed",
+            )
 
 
 def plan_options(choice: dict[str, Any]) -> PlanOptions:
@@ -401,24 +433,9 @@ def plan_step(out: LoadOutcome, choice: dict[str, Any], book: list[tuple[str, li
     columns = plan_columns(out, book)
     guesses = {c.index: c.field for c in reading.columns} if reading is not None else {}
     st.markdown("**What each column holds**")
-    per_row = 4
-    for first in range(0, len(columns), per_row):
-        cells = st.columns(per_row)
-        for cell, (j, letter, label) in zip(cells, columns[first : first + per_row], strict=False):
-            state.setdefault(f"{COL}{j}", guesses.get(j, IGNORE))
-            shown = label if len(label) <= 60 else label[:59] + "…"
-            # The header is the file's text: shown escaped beside the select, never in the select's label
-            # (a label's escapes would reach screen readers in its accessible name).
-            cell.markdown(f"**{letter}** · {md(shown)}")
-            cell.selectbox(
-                f"Field for column {letter}",
-                FIELD_CHOICES,
-                format_func=lambda f: FIELDS.get(f, "Ignore (not read)"),
-                key=f"{COL}{j}",
-                on_change=column_changed,
-                args=(j, columns),
-                label_visibility="collapsed",
-            )
+    for j, _, _ in columns:
+        state.setdefault(f"{COL}{j}", guesses.get(j, IGNORE))
+    field_grid(columns, lambda j: f"{COL}{j}", FIELD_CHOICES, FIELDS, column_changed, lambda j: (j, columns))
     if not columns:
         st.write("That row has no columns: choose another header row.")
     with st.expander("What the fields mean"):
@@ -458,16 +475,6 @@ def plan_step(out: LoadOutcome, choice: dict[str, Any], book: list[tuple[str, li
 
 
 # --- the log mapping step ------------------------------------------------------------------------------
-
-
-def log_choice(sha: str) -> dict[str, Any]:
-    """What the person has said about the columns of this log so far (nothing, for a new file)."""
-    choice = state.get(LOG_CHOICE)
-    if choice is None or choice.get("sha") != sha:
-        for k in [k for k in state if isinstance(k, str) and k.startswith(LOG)]:
-            del state[k]
-        choice = state[LOG_CHOICE] = {"sha": sha}
-    return choice
 
 
 def log_options(choice: dict[str, Any]) -> UpdateOptions:
@@ -579,23 +586,17 @@ def log_step(out: LoadOutcome, book: list[tuple[str, list[list[Any]], int]]) -> 
             if t.mapped_by:
                 line += f", with the columns as {md(t.mapped_by)} mapped them for these headers"
             st.markdown(line + ".")
-        per_row = 4
-        for first in range(0, len(columns), per_row):
-            cells = st.columns(per_row)
-            for cell, (j, letter, label) in zip(cells, columns[first : first + per_row], strict=False):
-                state.setdefault(log_key(k, j), IGNORE)
-                shown = label if len(label) <= 60 else label[:59] + "…"
-                # The header is the file's text: shown escaped beside the select, never in its label (see plan_step).
-                cell.markdown(f"**{letter}** · {md(shown)}")
-                cell.selectbox(
-                    f"Field for column {letter}" + (f" of table {k + 1}" if len(layout) > 1 else ""),
-                    LOG_CHOICES,
-                    format_func=lambda f: LOG_FIELDS.get(f, "Ignore (not read)"),
-                    key=log_key(k, j),
-                    on_change=log_column_changed,
-                    args=(k, j, layout),
-                    label_visibility="collapsed",
-                )
+        for j, _, _ in columns:
+            state.setdefault(log_key(k, j), IGNORE)
+        field_grid(
+            columns,
+            lambda j, k=k: log_key(k, j),
+            LOG_CHOICES,
+            LOG_FIELDS,
+            log_column_changed,
+            lambda j, k=k: (k, j, layout),
+            suffix=f" of table {k + 1}" if len(layout) > 1 else "",
+        )
         if not columns:
             st.write("That row has no columns: choose another header row.")
     with st.expander("What the fields mean"):
@@ -751,9 +752,9 @@ state.pop("upload_done", None)
 data = file.getvalue()
 sha = hashlib.sha256(data).hexdigest()
 state["upload_store"] = {sha: (file.name, data)}  # one file at a time; survives reruns until confirmed
-choice = plan_choice(sha)  # what the person said about it as a plan (nothing yet for a new file)
+choice = said_about(sha, PLAN_CHOICE, MAP)  # what the person said about it as a plan (nothing yet for a new file)
 plan = plan_options(choice)
-said = log_choice(sha)  # what they said about its columns as a log of their own
+said = said_about(sha, LOG_CHOICE, LOG)  # what they said about its columns as a log of their own
 updates = log_options(said)
 # A plan starts on the first of its month, whichever day was picked.
 options: dict[str, Any] = {

@@ -459,7 +459,8 @@ def test_errors_on_several_sheets_keep_their_sheet_names(make_xlsx: MakeXlsx) ->
 @pytest.mark.parametrize(
     ("word", "kind", "warned"),
     [
-        ("Leaflet", "other", True),
+        ("Rumour", "other", True),
+        ("Leaflet", "document", False),
         ("Event", "event", False),
         ("Report", "document", False),
         ("Staff survey", "survey", False),

@@ -192,17 +192,16 @@ UPDATE_FIELDS: tuple[FieldSpec, ...] = (
             "action reference",
             "action no",
             "action number",
-            "action",
             "action id",
             "id",
             "no",
-            "number",
-            "item",
             "objective ref",
             "plan ref",
             "action plan ref",
         ),
-        ("ref", "no", "number", "id"),
+        # 'Action', 'Item', 'Number' hold refs in some logs and titles in others: said by their words, the cells
+        # decide (a header that only ever means a ref takes refs of any shape).
+        ("ref", "no", "number", "id", "action", "item"),
         "ref",
         required_shape=True,
     ),
@@ -296,12 +295,9 @@ UPDATE_FIELDS: tuple[FieldSpec, ...] = (
             "evidence",
             "evidence description",
             "evidence of impact",
-            "impact",
             "what",
             "evidence of progress",
             "evidence impact",
-            "outcome",
-            "outcomes",
             "impact evidence",
             "evidence of success",
             "what happened",
@@ -311,8 +307,16 @@ UPDATE_FIELDS: tuple[FieldSpec, ...] = (
             "details",
             "detail",
         ),
-        ("evidence", "impact", "descri", "outcome", "achiev", "detail"),
+        ("evidence", "descri", "achiev", "detail"),
         "long",
+    ),
+    FieldSpec(
+        "impact",
+        "Impact",
+        ("impact", "outcome", "outcomes", "impact achieved", "difference made", "benefit", "benefits", "result"),
+        ("impact", "outcome", "benefit", "differen"),
+        "long",
+        required_shape=True,  # 'Impact (Y/N)' over ticks is no text of an impact
     ),
     FieldSpec(
         "kind",
@@ -421,7 +425,8 @@ FIELD_HELP = {
     "status": "progress: on track, at risk, delayed, complete… (or Green, Amber, Red, Blue)",
     "percent": "progress: percent complete (40, 40%)",
     "note": "progress: what was done, what is wrong and what is being done",
-    "description": "evidence: what happened and its impact",
+    "description": "evidence: what happened (and its impact, without an Impact column)",
+    "impact": "evidence: the impact it made, added to the description",
     "kind": "evidence: event, document (report), survey, policy, award, metric or other",
     "link": "evidence: where it is kept (a web address, a hyperlink or a file path)",
     "pillars": "evidence: the pillars it shows (Visibility, Recognition, Career development, Sustainability)",
@@ -523,7 +528,7 @@ def find_update_tables(
             return None
         reading = choose_columns(rows[i:end], 0, UPDATE_FIELDS, forced=forced, complete=complete)
         reading.header_index = i
-        _plain_description(reading)
+        _settle(reading)
         kind = table_kind(reading, ref_optional=ref_optional)
         return UpdateTable(sheet.name, i + 1, end, kind, reading, by) if kind else None
 
@@ -550,6 +555,23 @@ def find_update_tables(
 
 
 _EVIDENCE_STEMS = ("evidence", "impact", "outcome", "achiev")
+
+
+def _settle(reading: ColumnReading) -> None:
+    """Guesses the scores alone get wrong: an Impact column with no description beside it is the evidence's
+    description; a due date ('Target date', 'Deadline') is not the date of an update; see `_plain_description`."""
+    fields = set(reading.index_of())
+    for k, c in enumerate(reading.columns):
+        if c.by_user:
+            continue
+        if c.field == "impact" and "description" not in fields:
+            reading.columns[k] = replace(c, field="description")
+        elif c.field == "date" and any(w in norm(c.label).split() for w in _DUE_WORDS):
+            reading.columns[k] = replace(c, field=IGNORE, score=0.0)
+    _plain_description(reading)
+
+
+_DUE_WORDS = ("target", "due", "deadline", "timescale", "timescales", "completion", "end", "start", "by")
 
 
 def _plain_description(reading: ColumnReading) -> None:
@@ -1028,6 +1050,9 @@ class _Parser:
         """One row's evidence item (errors for what is wrong with it)."""
         ok = True
         desc = text(cell(row, cols["description"]))
+        impact = text(cell(row, cols.get("impact")))
+        if impact and desc:
+            desc = f"{desc}. Impact: {impact}" if desc[-1:] not in ".!?" else f"{desc} Impact: {impact}"
         if not desc:
             self.r.add(sheet.name, n, lab["description"], None, "required", "the evidence needs a description")
             ok = False

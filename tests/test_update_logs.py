@@ -247,3 +247,61 @@ def test_a_lead_with_one_action_may_keep_a_log_with_no_ref_column(db: str) -> No
         # Without one action to read it as, the same file is no update table.
         out = load_file(data, session=s, actor=admin, filename="log.xlsx", kind="updates", dry_run=True)
         assert out.result is not None and [i.code for i in out.result.errors] == ["unrecognised_layout"]
+
+
+def ods(rows: list[list[str | tuple[str, str]]]) -> bytes:
+    """A minimal OpenDocument spreadsheet, one sheet 'Log'; a (text, address) cell is a hyperlink, as LibreOffice
+    writes one (text:a inside the cell's paragraph)."""
+    import zipfile
+    from xml.sax.saxutils import escape, quoteattr
+
+    def cell(c: str | tuple[str, str]) -> str:
+        if isinstance(c, tuple):
+            body = f"<text:a xlink:href={quoteattr(c[1])} xlink:type='simple'>{escape(c[0])}</text:a>"
+            c = c[0]
+        else:
+            body = escape(c)
+        return f"<table:table-cell office:value-type='string'><text:p>{body}</text:p></table:table-cell>"
+
+    table = "".join(f"<table:table-row>{''.join(cell(c) for c in row)}</table:table-row>" for row in rows)
+    content = (
+        "<?xml version='1.0' encoding='UTF-8'?><office:document-content "
+        "xmlns:office='urn:oasis:names:tc:opendocument:xmlns:office:1.0' "
+        "xmlns:table='urn:oasis:names:tc:opendocument:xmlns:table:1.0' "
+        "xmlns:text='urn:oasis:names:tc:opendocument:xmlns:text:1.0' xmlns:xlink='http://www.w3.org/1999/xlink' "
+        "office:version='1.2'><office:body><office:spreadsheet>"
+        f"<table:table table:name='Log'>{table}</table:table></office:spreadsheet></office:body>"
+        "</office:document-content>"
+    )
+    manifest = (
+        "<?xml version='1.0' encoding='UTF-8'?><manifest:manifest "
+        "xmlns:manifest='urn:oasis:names:tc:opendocument:xmlns:manifest:1.0' manifest:version='1.2'>"
+        "<manifest:file-entry manifest:full-path='/' "
+        "manifest:media-type='application/vnd.oasis.opendocument.spreadsheet'/>"
+        "<manifest:file-entry manifest:full-path='content.xml' manifest:media-type='text/xml'/></manifest:manifest>"
+    )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        zf.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
+
+
+def test_an_ods_log_keeps_its_hyperlinks(db: str) -> None:
+    data = ods(
+        [
+            ["Evidence log (LibreOffice)"],
+            ["Action ref", "Date", "Evidence of impact", "Type", "Link"],
+            ["V2", "05/03/2020", "Awards evening for 60 technicians", "Event", ("Photos", "https://demo.ac.uk/p")],
+            ["V2", "06/03/2020", "Awards press release", "Report", "Intranet news"],
+        ]
+    )
+    with Session(open_engine(db)) as s:
+        out = load_file(data, session=s, filename="log.ods", dry_run=True)
+    assert out.outcome == "ready", out.result and out.result.issue_lines()
+    assert out.result is not None
+    assert [(e.kind, e.link) for e in out.result.rows] == [
+        ("event", "https://demo.ac.uk/p"),
+        ("document", "Intranet news"),
+    ]

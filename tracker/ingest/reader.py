@@ -517,7 +517,7 @@ def _check_extent(
             for part, sheet in package.bin_sheets.items():
                 merges.setdefault(sheet, _check_xlsb_sheet(zf, part, sheet, name, max_cells))
             if "content.xml" in names:
-                ods = _check_ods_extent(zf, names["content.xml"], name, max_cells)
+                ods = _check_ods_extent(zf, names["content.xml"], name, max_cells, links)
                 merges = ods if "[content_types].xml" not in names else merges
     except UnreadableFile:
         raise
@@ -841,12 +841,19 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word if n == 1 else word + 's'}"
 
 
-def _check_ods_extent(zf: zipfile.ZipFile, part: str, name: str, max_cells: int) -> dict[str, list[Merge]]:
+def _check_ods_extent(
+    zf: zipfile.ZipFile,
+    part: str,
+    name: str,
+    max_cells: int,
+    links: dict[str, dict[tuple[int, int], str]] | None = None,
+) -> dict[str, list[Merge]]:
     """Count the cells with content an .ods repeats (number-rows-repeated × number-columns-repeated); and
     collect each table's merged ranges (number-rows-spanned / number-columns-spanned), which calamine does not
     report for .ods. Covered cells (those a merge hides) take their place in the row like any other; a cell
-    counts when it has a value type or anything inside it."""
+    counts when it has a value type or anything inside it. A cell's hyperlink (text:a) goes into `links`."""
     table, total, row_repeat, row_cells = "content.xml", 0, 1, 0
+    cell_col = 0  # the column of the cell being read
     merges: dict[str, list[Merge]] = {}
     n_merges = 0
     row, col, next_row = -1, 0, 0  # the current row, the column of the next cell, the row after this one
@@ -856,10 +863,14 @@ def _check_ods_extent(zf: zipfile.ZipFile, part: str, name: str, max_cells: int)
         return int(attrs.get(key) or 1)
 
     def start(tag: str, attrs: dict[str, str]) -> None:
-        nonlocal table, total, row_repeat, row_cells, n_merges, row, col, next_row, open_cell
+        nonlocal table, total, row_repeat, row_cells, n_merges, row, col, next_row, open_cell, cell_col
         if open_cell:  # an element inside the cell: it has content
             row_cells += open_cell
             open_cell = 0
+        if tag == "text:a" and links is not None and row >= 0 and "xlink:href" in attrs:
+            found = links.setdefault(shown_name(table), {})
+            if len(found) < 10_000 and len(attrs["xlink:href"]) <= 2000:
+                found.setdefault((row, cell_col), attrs["xlink:href"])
         if tag == "table:table":
             table = attrs.get("table:name") or table
             row, col, next_row = -1, 0, 0
@@ -869,6 +880,7 @@ def _check_ods_extent(zf: zipfile.ZipFile, part: str, name: str, max_cells: int)
             row, col, next_row = next_row, 0, next_row + row_repeat
         elif tag in ("table:table-cell", "table:covered-table-cell"):
             repeat = number(attrs, "table:number-columns-repeated")
+            cell_col = col
             if "office:value-type" in attrs:
                 row_cells += repeat
             else:

@@ -176,8 +176,21 @@ def _load_demo(engine: Engine, today: date | None) -> None:
         load_demo(session=s, today=today)
 
 
+def copy_sqlite_into_memory(path: Path) -> Engine:
+    """A new in-memory SQLite engine (as `sqlite_engine`, one shared connection) holding a copy of the database
+    file at `path` (SQLite's backup, page for page)."""
+    engine = tracker.db.make_engine("sqlite://")
+    raw = engine.raw_connection()  # the engine's one connection (StaticPool)
+    try:
+        with contextlib.closing(sqlite3.connect(path)) as src:
+            src.backup(raw.driver_connection)  # type: ignore[arg-type]
+    finally:
+        raw.close()
+    return engine
+
+
 @pytest.fixture(scope="session")
-def _demo_sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> Callable[[date | None], Path]:
+def demo_sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> Callable[[date | None], Path]:
     """`get(today)`: the demo loaded (as of `today`, default today) into a closed SQLite file, made once."""
     made: dict[date | None, Path] = {}
 
@@ -241,7 +254,7 @@ class DemoCopies:
 
     def sqlite_file(self, today: date | None = None) -> Path:
         """A copy of the demo in a SQLite file of this test's own."""
-        template = self._request.getfixturevalue("_demo_sqlite_templates")(today)
+        template = self._request.getfixturevalue("demo_sqlite_templates")(today)
         copy = self._tmp_path / f"demo-{uuid.uuid4().hex[:8]}.db"
         shutil.copy(template, copy)
         return copy
@@ -251,15 +264,8 @@ class DemoCopies:
 
     def sqlite_memory_engine(self, today: date | None = None) -> Engine:
         """An in-memory SQLite engine (as `sqlite_engine`) holding a copy of the demo."""
-        template = self._request.getfixturevalue("_demo_sqlite_templates")(today)
-        engine = tracker.db.make_engine("sqlite://")
+        engine = copy_sqlite_into_memory(self._request.getfixturevalue("demo_sqlite_templates")(today))
         self._engines.append(engine)
-        raw = engine.raw_connection()  # the engine's one connection (StaticPool)
-        try:
-            with contextlib.closing(sqlite3.connect(template)) as src:
-                src.backup(raw.driver_connection)  # type: ignore[arg-type]
-        finally:
-            raw.close()
         return engine
 
     def pg_url(self, today: date | None = None) -> str:
@@ -304,9 +310,21 @@ def demo_engine(request: pytest.FixtureRequest, demo_copies: DemoCopies) -> Engi
 
 
 @pytest.fixture(scope="session")
-def demo_file(_demo_sqlite_templates: Callable[[date | None], Path]) -> Path:
+def demo_file(demo_sqlite_templates: Callable[[date | None], Path]) -> Path:
     """The demo data set loaded once into a closed SQLite file; never written: tests work on copies (`db`)."""
-    return _demo_sqlite_templates(None)
+    return demo_sqlite_templates(None)
+
+
+@pytest.fixture(scope="session")
+def demo_file_2020_11_01(demo_sqlite_templates: Callable[[date | None], Path]) -> Path:
+    """As `demo_file`, loaded as of 1 November 2020 (the demo's open round)."""
+    return demo_sqlite_templates(date(2020, 11, 1))
+
+
+@pytest.fixture(scope="session")
+def sqlite_memory_copy() -> Callable[[Path], Engine]:
+    """`copy(path)`: an in-memory SQLite engine holding a copy of the file (the caller disposes of it)."""
+    return copy_sqlite_into_memory
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import io
 import logging
 import pkgutil
 import re
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -30,8 +31,7 @@ import tracker.config
 from tests.apputil import ADMIN, ROOT, open_app
 from tracker import cli
 from tracker.auth import Actor, PermissionDenied, actor_for
-from tracker.db import make_engine, migrate
-from tracker.demo import load_demo
+from tracker.db import make_engine
 from tracker.models import BoardPack, User
 from tracker.text import unescape_literal
 from tracker.users import set_password
@@ -65,12 +65,12 @@ def page_specs() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_file(tmp_path_factory: pytest.TempPathFactory, demo_file_2020_11_01: Path) -> Path:
+    """The demo as of 1 November 2020 (copied from the one loaded once per session), two known passwords."""
     path = tmp_path_factory.mktemp("access") / "demo.db"
+    shutil.copy(demo_file_2020_11_01, path)
     engine = make_engine(f"sqlite:///{path}")
-    migrate(engine)
     with Session(engine) as s:
-        load_demo(session=s, today=date(2020, 11, 1))
         set_password(session=s, email=ADMIN, password=PASSWORD)
         set_password(session=s, email=VIEWER, password=PASSWORD)
         s.commit()

@@ -17,8 +17,7 @@ import tracker.queries
 from tests.apputil import ADMIN, open_app
 from tracker.audit import AuditEntry, list_events
 from tracker.auth import SYSTEM, PermissionDenied, SignInError, actor_for, sign_in
-from tracker.db import make_engine, migrate, open_engine
-from tracker.demo import load_demo
+from tracker.db import open_engine
 from tracker.models import User
 from tracker.records import ActionRow
 from tracker.text import unescape_literal
@@ -30,20 +29,9 @@ PAGE = "pages/admin.py"
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo data loaded once; each test works on its own copy (these tests write)."""
-    path = tmp_path_factory.mktemp("admin") / "demo.db"
-    engine = make_engine(f"sqlite:///{path}")
-    migrate(engine)
-    with Session(engine) as s:
-        load_demo(session=s)
-    engine.dispose()
-    return path
-
-
 @pytest.fixture
 def db(demo_file: Path, tmp_path: Path) -> str:
+    """This test's own copy of the demo data (conftest's, loaded once per session): these tests write."""
     copy = tmp_path / "demo.db"
     with sqlite3.connect(demo_file) as src, sqlite3.connect(copy) as dst:
         src.backup(dst)

@@ -4,6 +4,7 @@ filters and the as-of date, URL state, and empty databases."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,6 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apputil import open_app
 from tracker.db import open_engine
-from tracker.demo import load_demo
 from tracker.text import unescape_literal
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,10 +24,10 @@ pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 @pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+def demo_db(tmp_path_factory: pytest.TempPathFactory, demo_file: Path) -> str:
+    """A copy of the demo database (loaded once per session) for this module."""
     path = tmp_path_factory.mktemp("demo") / "demo.db"
-    with Session(open_engine(f"sqlite:///{path}")) as s:
-        load_demo(session=s)
+    shutil.copy(demo_file, path)
     return f"sqlite:///{path}"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,8 +19,7 @@ from streamlit.testing.v1 import AppTest
 from tests.apputil import ADMIN, open_app
 from tracker.audit import audit_actors, count_events, list_events, record
 from tracker.auth import SYSTEM, Actor, PermissionDenied, actor_for
-from tracker.db import make_engine, migrate, open_engine
-from tracker.demo import load_demo
+from tracker.db import make_engine, open_engine
 from tracker.exports import to_csv
 from tracker.load import load_file
 from tracker.models import AuditEvent
@@ -35,13 +35,12 @@ pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 @pytest.fixture(scope="module")
-def logged_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def logged_file(tmp_path_factory: pytest.TempPathFactory, demo_file: Path) -> Path:
     """The demo, then a lead's update (D2 delayed → on track) and an administrator's change to a user."""
     path = tmp_path_factory.mktemp("audit") / "demo.db"
+    shutil.copy(demo_file, path)  # the demo, loaded once per session
     engine = make_engine(f"sqlite:///{path}")
-    migrate(engine)
     with Session(engine) as s:
-        load_demo(session=s)
         lead = actor_for(session=s, email=LEAD)
         assert lead is not None
         update = b"Ref,As of,Status,Percent,Note\nD2,20/10/2020,on track,80,IT pathway drafted\n"

@@ -8,6 +8,7 @@ restored database takes new uploads.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -79,9 +80,12 @@ def test_the_digest_sees_every_table_and_every_row(sqlite_engine: Engine) -> Non
 
 
 @pytest.fixture
-def sqlite_demo(tmp_path: Path) -> tuple[str, dict[str, str]]:
-    url = f"sqlite:///{tmp_path / 'live.db'}"
-    return url, demo(url)
+def sqlite_demo(demo_file_2020_11_01: Path, tmp_path: Path) -> tuple[str, dict[str, str]]:
+    """A copy of the demo (as `demo` loads it) in live.db; its digests."""
+    live = tmp_path / "live.db"
+    shutil.copy(demo_file_2020_11_01, live)
+    url = f"sqlite:///{live}"
+    return url, digests(url)
 
 
 def test_sqlite_backup_then_restore_into_an_empty_database(

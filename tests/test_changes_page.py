@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
 from tests.apputil import open_app
-from tracker.db import open_engine
-from tracker.demo import load_demo
 from tracker.text import unescape_literal
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,12 +21,11 @@ pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 @pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The demo database, made once: these tests only read it."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('changes') / 'demo.db'}"
-    with Session(open_engine(url)) as s:
-        load_demo(session=s)
-    return url
+def demo_url(tmp_path_factory: pytest.TempPathFactory, demo_file: Path) -> str:
+    """The demo database, copied once: these tests only read it."""
+    path = tmp_path_factory.mktemp("changes") / "demo.db"
+    shutil.copy(demo_file, path)
+    return f"sqlite:///{path}"
 
 
 def _page(monkeypatch: pytest.MonkeyPatch, url: str, **params: str) -> AppTest:

@@ -3,38 +3,45 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import openpyxl
 import pytest
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
-import tracker.db
-from tracker.demo import PLAN_FILE, load_demo
+from tracker.demo import PLAN_FILE
 from tracker.load import load_file
 from tracker.models import Action, Evidence
 from tracker.views.changes import changes_view, group_rounds, meeting_dates, preset_windows, status_text
+
+if TYPE_CHECKING:
+    from tests.conftest import DemoCopies
 
 D = date.fromisoformat
 
 
 @pytest.fixture(scope="module")
-def demo_engine() -> Iterator[Engine]:
-    """One demo database for the read-only tests of this module."""
-    engine = tracker.db.make_engine("sqlite://")
-    tracker.db.migrate(engine)
-    with Session(engine) as s:
-        load_demo(session=s)
+def shared_demo(demo_file: Path, sqlite_memory_copy: Callable[[Path], Engine]) -> Iterator[Engine]:
+    """One demo database for the read-only tests of this module (an in-memory copy of the session's)."""
+    engine = sqlite_memory_copy(demo_file)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def demo(demo_engine: Engine) -> Iterator[Session]:
-    with Session(demo_engine) as s:
+def demo(shared_demo: Engine) -> Iterator[Session]:
+    with Session(shared_demo) as s:
         yield s
+
+
+@pytest.fixture
+def sqlite_demo(demo_copies: DemoCopies) -> Engine:
+    """The demo in a fresh in-memory SQLite database of this test's own."""
+    return demo_copies.sqlite_memory_engine()
 
 
 # --- statuses ---------------------------------------------------------------------------------------
@@ -144,9 +151,8 @@ def test_evidence_detail_and_kinds(demo: Session) -> None:
     assert page.evidence_kinds_text == "2 documents and 1 award"
 
 
-def test_a_corrected_item_is_replaced_by_its_correction(sqlite_engine: Engine) -> None:
-    with Session(sqlite_engine) as s:
-        load_demo(session=s)
+def test_a_corrected_item_is_replaced_by_its_correction(sqlite_demo: Engine) -> None:
+    with Session(sqlite_demo) as s:
         old = s.exec(select(Evidence).where(col(Evidence.date) == D("2020-01-16"))).scalars().one()  # type: ignore[call-overload]
         s.add(
             Evidence(
@@ -243,10 +249,9 @@ def _plan_without_v2_and_new_owner_for_d1() -> bytes:
     return buf.getvalue()
 
 
-def test_reimported_plan_shows_withdrawn_and_changed_actions(engine: Engine) -> None:
+def test_reimported_plan_shows_withdrawn_and_changed_actions(demo_engine: Engine) -> None:
     """On both backends: the revision history is read with a window function over a JSON column."""
-    with Session(engine) as s:
-        load_demo(session=s)
+    with Session(demo_engine) as s:
         out = load_file(_plan_without_v2_and_new_owner_for_d1(), filename="plan_v2.xlsx", kind="plan", session=s)
         assert out.outcome == "loaded", out.message
         assert out.counts["withdrawn"] == 1

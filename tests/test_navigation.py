@@ -10,15 +10,15 @@ Chromium: tests/test_browser.py::test_a_shared_link_is_the_first_request_on_a_fr
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlmodel import Session
 
 from tests.apputil import open_app
 from tests.test_access import assert_only_sign_in
-from tracker.db import make_engine, migrate
-from tracker.demo import load_demo
+
+if TYPE_CHECKING:
+    from tests.conftest import DemoCopies
 
 pytestmark = [pytest.mark.legacy_pages_mode, pytest.mark.usefixtures("fresh_streamlit_caches")]
 
@@ -26,16 +26,9 @@ VIEWER = "viewer@demo.ac.uk"
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> str:
+def db(demo_copies: DemoCopies) -> str:
     """The demo data as of 1 November 2020, in a database of this test's own."""
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    with Session(engine) as s:
-        load_demo(session=s, today=date(2020, 11, 1))
-        s.commit()
-    engine.dispose()
-    return url
+    return demo_copies.sqlite_url(date(2020, 11, 1))
 
 
 def page_hashes(monkeypatch: pytest.MonkeyPatch, db: str) -> dict[str, str]:

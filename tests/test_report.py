@@ -37,7 +37,7 @@ import tracker.config
 import tracker.db
 from tracker.auth import Actor, PermissionDenied, actor_for
 from tracker.charts.export import accessible_svg, charts_available, flatten_pattern_opacity
-from tracker.demo import DEMO_ADMIN, load_demo
+from tracker.demo import DEMO_ADMIN
 from tracker.models import Action, AuditEvent, BoardPack, Evidence, ProgressUpdate
 from tracker.report import PackNotFound, PackResult, build_pack, default_period, list_packs, pack_pdf
 from tracker.report.build import render_html
@@ -213,18 +213,16 @@ def flat(text: str) -> str:
 # --- databases ---------------------------------------------------------------------------------------------
 
 
-def demo_engine_at(path: Path) -> Engine:
-    engine = tracker.db.make_engine(f"sqlite:///{path}")
-    tracker.db.migrate(engine)
-    with Session(engine) as s:
-        load_demo(session=s)
-    return engine
+def demo_engine_at(path: Path, demo_file: Path) -> Engine:
+    """An engine on a copy of the demo database (`demo_file`, loaded once per session) at `path`."""
+    shutil.copy(demo_file, path)
+    return tracker.db.make_engine(f"sqlite:///{path}")
 
 
 @pytest.fixture(scope="module")
-def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def demo_engine(tmp_path_factory: pytest.TempPathFactory, demo_file: Path) -> Iterator[Engine]:
     """One demo database for this module (packs built here are kept in it)."""
-    engine = demo_engine_at(tmp_path_factory.mktemp("report") / "demo.db")
+    engine = demo_engine_at(tmp_path_factory.mktemp("report") / "demo.db", demo_file)
     yield engine
     engine.dispose()
 
@@ -655,8 +653,8 @@ def test_a_kept_pack_comes_back_byte_for_byte(plain_pack: Read, demo_engine: Eng
     assert any(e.target == result.title and e.actor == DEMO_ADMIN and e.upload_id is None for e in events)
 
 
-def test_a_second_pack_reports_changes_since_the_first(tmp_path: Path) -> None:
-    engine = demo_engine_at(tmp_path / "second.db")
+def test_a_second_pack_reports_changes_since_the_first(tmp_path: Path, demo_file: Path) -> None:
+    engine = demo_engine_at(tmp_path / "second.db", demo_file)
     with Session(engine) as s:
         admin = actor_for(session=s, email=DEMO_ADMIN)
         assert admin is not None

@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import plotly.io as pio
 import pytest
-from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
 import tracker.charts
 import tracker.config
 from tests.apputil import open_app
-from tracker.db import open_engine
-from tracker.demo import load_demo
+
+if TYPE_CHECKING:
+    from tests.conftest import DemoCopies
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/workforce.py"
@@ -57,11 +57,9 @@ def _table(at: AppTest, *columns: str, last: str | None = None) -> list[dict[str
 
 
 @pytest.fixture
-def demo_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    with Session(open_engine(url)) as s:
-        load_demo(session=s)
-    return url
+def demo_url(demo_copies: DemoCopies) -> str:
+    """This test's own copy of the demo database."""
+    return demo_copies.sqlite_url()
 
 
 def test_page_shows_rounded_metrics_and_charts_for_the_latest_snapshot(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,6 @@ from sqlmodel import Session
 
 from tracker.charts.workforce import SEX_SHORT
 from tracker.db import open_engine
-from tracker.demo import load_demo
 from tracker.disclosure import round5
 from tracker.models import WorkforceRecord
 from tracker.text import plotted
@@ -23,11 +23,10 @@ ENG, MAPS, LAWS = "Engineering Sciences", "Mathematical & Physical Sciences", "L
 
 
 @pytest.fixture(scope="module")
-def demo() -> Iterator[Session]:
-    """One in-memory database with the demo loaded, shared by the read-only tests of this module."""
-    engine = open_engine("sqlite://")
+def demo(demo_file: Path, sqlite_memory_copy: Callable[[Path], Engine]) -> Iterator[Session]:
+    """One in-memory database with the demo (copied), shared by the read-only tests of this module."""
+    engine = sqlite_memory_copy(demo_file)
     with Session(engine) as s:
-        load_demo(session=s)
         yield s
     engine.dispose()
 

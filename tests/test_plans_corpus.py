@@ -6,17 +6,24 @@ plans_*.py; CORPUS_*.md say where each came from and every judgement behind them
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import re
+import subprocess
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import tracker.config
+import tracker.db
 from tests.data.plans.make_plans import HERE, all_plans, main
 from tests.data.plans.spec import PlanSpec
 from tests.test_cli import run as cli
+from tracker import cli as tracker_cli
 from tracker.plans import window_end
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +55,30 @@ def test_committed_workbooks_match_their_builds() -> None:
     assert main(["--check"]) == 0
 
 
+def cli_in_process(db: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """As `cli` (`python -m tracker --db db ...` with no TRACKER_ settings, from the project folder), but run in
+    this process: the command line's own code, without starting Python and importing the tracker (seconds) again.
+    Used for the dry runs and the `show` commands around each plan's one real load in its own process."""
+    argv = ["--db", db, *map(str, args)]
+    out, err = io.StringIO(), io.StringIO()
+    saved = {k: os.environ.pop(k) for k in [k for k in os.environ if k.startswith("TRACKER_")]}
+    cwd = Path.cwd()
+    tracker.config.get_settings.cache_clear()
+    try:
+        os.chdir(ROOT)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = tracker_cli.main(argv)
+            except SystemExit as exc:  # argparse's usage errors
+                code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        os.chdir(cwd)
+        os.environ.update(saved)
+        tracker.config.get_settings.cache_clear()
+        tracker.db.dispose_all()
+    return subprocess.CompletedProcess(["tracker", *argv], code, out.getvalue(), err.getvalue())
+
+
 def check_loaded(spec: PlanSpec, plan: dict[str, Any], actions: list[dict[str, Any]]) -> None:
     """What was stored against the expected table, with a message naming the plan and action."""
     assert plan["start_date"] == spec.start.isoformat(), f"{spec.slug}: start"
@@ -75,16 +106,16 @@ def test_plan_loads_right_through_the_cli(spec: PlanSpec, tmp_path: Path) -> Non
     db = f"sqlite:///{tmp_path / 't.db'}"
     path = HERE / f"{spec.slug}.xlsx"
     args = (*spec.cli_args, *PERSON_SAYS.get(spec.slug, ()))
-    dry = cli(db, "load", path, "--kind", "plan", "--dry-run", *args)
+    dry = cli_in_process(db, "load", path, "--kind", "plan", "--dry-run", *args)
     assert dry.returncode == 0, dry.stdout + dry.stderr
     assert "→ Activity" in dry.stdout and "would write" in dry.stdout  # the mapping and the actions are shown
-    assert json.loads(cli(db, "show", "actions", "--format", "json").stdout) == []  # a dry run writes nothing
-    done = cli(db, "load", path, *args)  # the kind detected, as a user would run it
+    assert json.loads(cli_in_process(db, "show", "actions", "--format", "json").stdout) == []  # it wrote nothing
+    done = cli(db, "load", path, *args)  # the kind detected, as a user would run it (python -m tracker)
     assert done.returncode == 0, done.stdout + done.stderr
     for code in spec.warnings:
         assert code in done.stdout or code.replace("_", " ") in done.stdout, f"{spec.slug}: no {code} warning"
-    plans = json.loads(cli(db, "show", "plans", "--format", "json").stdout)
-    actions = json.loads(cli(db, "show", "actions", "--format", "json").stdout)
+    plans = json.loads(cli_in_process(db, "show", "plans", "--format", "json").stdout)
+    actions = json.loads(cli_in_process(db, "show", "actions", "--format", "json").stdout)
     assert len(plans) == 1
     check_loaded(spec, plans[0], actions)
 

@@ -25,6 +25,7 @@ from tests.conftest import DemoCopies
 from tests.test_cli import run
 from tracker.auth import SYSTEM, actor_for
 from tracker.db import open_engine
+from tracker.ingest.updates import FIELD_HELP as UPDATE_FIELD_HELP
 from tracker.load import UpdateOptions, load_file
 from tracker.models import ColumnMapping, Evidence, ProgressUpdate, Upload
 
@@ -147,6 +148,24 @@ def test_a_log_the_reader_cannot_place_is_mapped_with_map(db: str, tmp_path: Pat
     ]
     bad = run(db, "load", path, "--map", "colour=Colour")
     assert bad.returncode == 2 and "'colour' is not a field" in bad.stderr
+    helped = run(db, "load", "--help")
+    assert helped.returncode == 0, helped.stderr
+    assert all(f"{field} (" in " ".join(helped.stdout.split()) for field in UPDATE_FIELD_HELP if field != "ignore")
+
+
+def test_a_leads_file_that_is_plainly_a_plan_is_refused_with_the_reason(db: str) -> None:
+    from tracker.auth import PermissionDenied
+    from tracker.demo import PLAN_FILE
+
+    with Session(open_engine(db)) as s:
+        lead = actor_for(session=s, email=CAREERS)
+        assert lead is not None
+        with pytest.raises(PermissionDenied, match="not load action plans"):
+            load_file(PLAN_FILE, session=s, actor=lead)
+        # A log the reader cannot place is the lead's update all the same: the mapping step opens for it.
+        out = load_file(xlsx(ODD), session=s, actor=lead, filename="odd.xlsx", kind="updates", dry_run=True)
+        assert out.kind == "updates" and out.result is not None
+        assert [i.code for i in out.result.errors] == ["unrecognised_layout"]
 
 
 def test_a_lead_may_only_touch_their_own_actions_row_by_row_and_nothing_is_written(db: str) -> None:
@@ -199,7 +218,7 @@ def test_a_confirmed_mapping_is_remembered_for_that_leads_next_log(demo_copies: 
         assert any("columns mapped as" in n.message for n in out.result.notes)
         # Another lead's log with the same headers is not read with it: theirs is not found until they map it.
         theirs = xlsx([*ODD[:2], ["V2", "14/04/2020", "Green", "Venue booked"]])
-        out = load_file(theirs, session=s, actor=events, filename="v2.xlsx", dry_run=True)
+        out = load_file(theirs, session=s, actor=events, filename="v2.xlsx", kind="updates", dry_run=True)
         assert out.outcome == "rejected"
         assert out.result is not None and [i.code for i in out.result.errors] == ["unrecognised_layout"]
 

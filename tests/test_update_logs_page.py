@@ -122,6 +122,8 @@ ODD = [["Careers log"], ["Item", "Reported", "Colour", "Narrative"], ["D2", "14/
 def test_a_log_with_no_table_found_is_mapped_by_hand_and_remembered(monkeypatch: pytest.MonkeyPatch, db: str) -> None:
     at = as_lead(monkeypatch, db, CAREERS)
     before = counts(db)
+    # Left on Detect automatically the file reads as a plan (a lead may not load one): the lead says what it is.
+    at.selectbox(key="upload_kind").set_value("updates").run()
     upload(at, "odd.xlsx", xlsx(ODD))
     assert any("No progress or evidence table was found" in w.value for w in at.warning)
     assert at.number_input(key="upload_log_header").value == 2

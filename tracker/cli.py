@@ -137,7 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
         "file, or '(column B)' for a column with no header). For a plan FIELD is one of: "
         + "; ".join(f"{f} ({h})" for f, h in PLAN_FIELDS.items())
         + ". For a progress or evidence log: "
-        + "; ".join(f"{f} ({h})" for f, h in UPDATE_FIELD_HELP.items() if f != IGNORE),
+        # argparse formats help with %: a literal one is written %%
+        + "; ".join(f"{f} ({h})" for f, h in UPDATE_FIELD_HELP.items() if f != IGNORE).replace("%", "%%"),
     )
     load.add_argument(
         "--header-row", type=int, metavar="N", help="the plan's header row as Excel numbers it (default: found)"

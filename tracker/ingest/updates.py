@@ -771,7 +771,9 @@ def parse_percent(c: Cell) -> int | None:
 # A link is shown as a clickable link: only these schemes (or none, a path) are let through. A browser drops
 # tabs and line breaks anywhere in a URL and spaces and control characters before it, so "java\tscript:" and
 # " javascript:" are javascript: too. One letter before the colon is a Windows drive (C:\Reports\x.pdf).
-_LEADING_REF = re.compile(r"^(?:action\s+)?([A-Za-z]{0,3}\s?\d{1,3}(?:\.\d{1,3}){0,2}[a-z]?)\b[\s:.\-–]", re.I)
+_LEADING_REF = re.compile(
+    r"^(?:action\s+)?([A-Za-z]{0,3}\s?\d{1,3}(?:\.\d{1,3}){0,2}[a-z]?)(?:\s*[:\-–]\s*|\s+)(?=\S)", re.I
+)
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.I)
 _LINK_SCHEMES = {"http", "https", "mailto", "file", "ftp", "sftp"}
 

@@ -35,6 +35,7 @@ from tracker.ingest.updates import (
     ActionInfo,
     PlanContext,
     Remembered,
+    find_update_tables,
     load_updates,
 )
 from tracker.ingest.workforce import load_workforce
@@ -235,9 +236,7 @@ def _load_once(
         session.commit()
         raise
 
-    # A lead loads only updates: whatever their file looks like, it is read as their update (never refused as
-    # an action plan they may not load).
-    kind = kind or ("updates" if actor.can("load_updates") and not actor.can("load_plan") else detect_kind(wb))
+    kind = kind or _kind_for(wb, actor, updates, kept_mappings(session, owner=uploaded_by))
     if kind in KINDS:
         check_kind(session, actor, name, kind)
     if not dry_run:
@@ -352,6 +351,19 @@ def _load_once(
         session.commit()
         raise
     return LoadOutcome("loaded", kind or "", name, up.id, result, counts, up.message, changes)
+
+
+def _kind_for(wb: Workbook, actor: Actor, updates: UpdateOptions, remembered: Remembered) -> str | None:
+    """What `wb` is, for `actor`: a lead loads only updates, so their file is read as one (the mapping step then
+    shows its columns) unless it is plainly something else and holds no update table, even with the mappings they
+    confirmed before (then it is refused with the reason: a lead may not load plans)."""
+    detected = detect_kind(wb)
+    lead = actor.can("load_updates") and not actor.can("load_plan")
+    if not lead or detected == "updates":
+        return detected
+    if detected is None or updates.mapping or updates.tables:
+        return "updates"
+    return "updates" if any(find_update_tables(sheet, remembered=remembered) for sheet in wb.sheets) else detected
 
 
 def _parse(

@@ -354,3 +354,23 @@ def test_cli_on_postgresql(pg_url: str) -> None:
     assert actions[3]["owners"] == ["OD", "Heads of HR", "Technician Commitment Working Group"]
     (up,) = show_json(pg_url, "uploads")
     assert (up["kind"], up["outcome"], up["rows_accepted"]) == ("plan", "loaded", 6)
+
+
+def test_the_parser_offers_every_template_and_loads_nothing_heavy() -> None:
+    """--help and usage errors answer from the standard library and tracker.vocab alone (no database library,
+    no spreadsheet or chart library), and offer exactly the templates there are."""
+    from tracker.templates import TEMPLATES
+    from tracker.vocab import TEMPLATE_KINDS
+
+    assert set(TEMPLATE_KINDS) == set(TEMPLATES)
+    probe = (
+        "import sys, tracker.cli; tracker.cli.build_parser().format_help(); "
+        "print(sorted(m for m in ('sqlalchemy', 'sqlmodel', 'openpyxl', 'plotly', 'pydantic') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+    helped = subprocess.run(
+        [sys.executable, "-m", "tracker", "load", "--help"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert helped.returncode == 0 and "--map FIELD=HEADER" in helped.stdout, helped.stderr

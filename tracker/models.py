@@ -16,13 +16,15 @@ from datetime import UTC, date, datetime
 from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from tracker.vocab import KINDS
+from tracker.vocab import ROLES as ROLES  # re-exported: the roles belong with the User table
+
 PILLARS = ("V", "R", "C", "S")
 PILLAR_NAMES = {"V": "Visibility", "R": "Recognition", "C": "Career development", "S": "Sustainability"}
 STATUSES = ("not started", "on track", "at risk", "delayed", "complete", "suspended")
 EVIDENCE_KINDS = ("document", "event", "survey", "policy", "award", "metric", "other")
 SEXES = ("Female", "Male", "Other", "Not known")
-ROLES = ("viewer", "lead", "board", "admin")
-UPLOAD_KINDS = ("plan", "updates", "workforce", "group")
+UPLOAD_KINDS = KINDS
 OUTCOMES = ("loaded", "rejected", "duplicate", "unreadable")
 
 

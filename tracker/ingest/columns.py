@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 
 from tracker.ingest.cells import col_letter, is_mark, norm, parse_period, pillars_from_words, text
 from tracker.ingest.reader import Cell
-
-IGNORE = "ignore"
+from tracker.vocab import IGNORE
 
 
 @dataclass(frozen=True)

@@ -48,28 +48,10 @@ from tracker.ingest.reader import Cell, Sheet, Workbook
 from tracker.models import ActionCreate
 from tracker.plans import window_end
 from tracker.text import day
+from tracker.vocab import PLAN_FIELD_HELP
 
 FIELDS = {f.name: f.label for f in PLAN_FIELDS}
-# What --help and the mapping step list: every field a plan column can be mapped to.
-FIELD_HELP = {
-    "ref": "the action's own reference (D1, 2.3)",
-    "theme": "the theme or area an action sits in",
-    "purpose": "why: the objective or issue",
-    "activity": "what will be done (required)",
-    "impact": "the impact or outcome expected",
-    "measures": "success measures or KPIs",
-    "owner": "who leads it",
-    "start": "start date",
-    "due": "due or end date",
-    "timescale": "a timescale in words (Y1-3, End of November 2020)",
-    "evidence": "the evidence of impact promised",
-    "pillars": "pillars in words (Visibility and sustainability)",
-    "pV": "a tick column for Visibility",
-    "pR": "a tick column for Recognition",
-    "pC": "a tick column for Career development",
-    "pS": "a tick column for Sustainability",
-    IGNORE: "a column not to read",
-}
+FIELD_HELP = PLAN_FIELD_HELP
 _BODY = ("activity", "purpose")
 _OTHER = ("owner", "pillars", "pV", "pR", "pC", "pS", "impact", "measures", "theme", "start", "due", "timescale")
 

@@ -27,6 +27,7 @@ from tracker.ingest.columns import IGNORE, ColumnReading, FieldSpec, choose_colu
 from tracker.ingest.reader import Cell, Sheet, Workbook
 from tracker.models import EVIDENCE_KINDS, EvidenceCreate, MeasureValueCreate, ProgressUpdateCreate
 from tracker.text import day
+from tracker.vocab import UPDATE_FIELD_HELP
 
 PROGRESS_COLUMNS = ("Ref", "As of", "Status", "Percent complete", "Note", "Updated by")
 EVIDENCE_COLUMNS = ("Ref", "Date", "Description", "Kind", "Link", "Pillars", "Added by", "Supersedes ID")
@@ -418,27 +419,7 @@ UPDATE_FIELDS: tuple[FieldSpec, ...] = (
     ),
 )
 FIELDS = {f.name: f.label for f in UPDATE_FIELDS}
-# What --help and the mapping step list: every field a column of an update log can be mapped to.
-FIELD_HELP = {
-    "ref": "the action the row is about (D1, 2.3): required",
-    "date": "the date of the update or of the evidence: required",
-    "status": "progress: on track, at risk, delayed, complete… (or Green, Amber, Red, Blue)",
-    "percent": "progress: percent complete (40, 40%)",
-    "note": "progress: what was done, what is wrong and what is being done",
-    "description": "evidence: what happened (and its impact, without an Impact column)",
-    "impact": "evidence: the impact it made, added to the description",
-    "kind": "evidence: event, document (report), survey, policy, award, metric or other",
-    "link": "evidence: where it is kept (a web address, a hyperlink or a file path)",
-    "pillars": "evidence: the pillars it shows (Visibility, Recognition, Career development, Sustainability)",
-    "by": "who reported it (else the person uploading)",
-    "supersedes": "evidence: the number of an earlier item this one corrects",
-    "measure": "measures: the success measure's name",
-    "unit": "measures: its unit",
-    "baseline": "measures: its baseline",
-    "target": "measures: its target",
-    "value": "measures: the value as of the date",
-    IGNORE: "not read",
-}
+FIELD_HELP = UPDATE_FIELD_HELP
 TableKind = Literal["progress", "evidence", "both", "measures"]
 
 

@@ -53,8 +53,7 @@ from tracker.models import (
 from tracker.plans import current_plan, plan_end
 from tracker.text import day, plural
 from tracker.users import owned_refs
-
-KINDS = ("plan", "updates", "workforce", "group")
+from tracker.vocab import KINDS
 
 
 @dataclass

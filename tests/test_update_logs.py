@@ -324,3 +324,26 @@ def test_an_ods_log_keeps_its_hyperlinks(db: str) -> None:
         ("event", "https://demo.ac.uk/p"),
         ("document", "Intranet news"),
     ]
+
+
+@pytest.mark.parametrize("lead", ["apprentices.lead@demo.ac.uk", CAREERS])
+def test_a_one_action_leads_filled_template_reads_only_its_tables(db: str, lead: str) -> None:
+    """The template's README sheet lists its columns ('Date | When the evidence arose…'): never a log, even for a
+    lead whose log may have no ref column."""
+    from tracker.templates import updates_template
+
+    with Session(open_engine(db)) as s:
+        actor = actor_for(session=s, email=lead)
+        assert actor is not None
+        (ref,) = sorted(actor.owns)
+        wb = openpyxl.load_workbook(
+            io.BytesIO(updates_template(refs=["U1", "D1", "D2", "D3", "V1", "V2"], prefill=[ref]))
+        )
+        wb["Progress"]["B2"], wb["Progress"]["C2"], wb["Progress"]["D2"] = "10/10/2020", "On track", 85
+        buf = io.BytesIO()
+        wb.save(buf)
+        out = load_file(buf.getvalue(), session=s, actor=actor, filename="t.xlsx", dry_run=True)
+    assert out.outcome == "ready", out.result and out.result.issue_lines()
+    assert out.result is not None
+    assert [t.sheet for t in out.result.meta["tables"]] == ["Progress", "Evidence", "Measures"]
+    assert [(r.ref, r.status, r.percent_complete) for r in out.result.rows] == [(ref, "on track", 85)]

@@ -610,7 +610,8 @@ def _headerish(row: Sequence[Cell], mapping: Mapping[str, str] | None) -> bool:
         filled += 1
         if not isinstance(c, str) or parse_date(c) is not None or _REF_CELL.match(c.strip()) or status_of(c):
             return False
-        if len(c) <= 80 and (norm(c) in wanted or any(header_score(c, spec) >= 3 for spec in UPDATE_FIELDS)):
+        sentence = len(c.split()) > 8 or (len(c) > 40 and c.rstrip().endswith((".", ")")))
+        if not sentence and (norm(c) in wanted or any(header_score(c, spec) >= 3 for spec in UPDATE_FIELDS)):
             hits += 1
     return hits >= 2 and 2 * hits >= filled
 
@@ -678,19 +679,28 @@ def load_updates(
         result.close()
         result.meta.update(tables=[], progress=0, evidence=0, measures=0)
         return result
-    # A lead with one action keeps a log of it: a table with no ref column is about that action.
+    # A lead with one action keeps a log of it: when no table has a ref column, a table without one is about that
+    # action (only then: beside the template's tables, its README's list of columns is no log).
     only = next(iter(plan.allowed)) if plan.allowed is not None and len(plan.allowed) == 1 else None
     parser.only = only
-    for sheet in wb.sheets:
-        for t in find_update_tables(
-            sheet, mapping=mapping, tables=tables, remembered=remembered, ref_optional=only is not None
-        ):
-            found.append(t)
-            if t.mapped_by:
-                result.note(
-                    t.sheet, t.header_row, None, None, f"columns mapped as {t.mapped_by} confirmed for these headers"
-                )
-            parser.table(sheet, t)
+    for ref_optional in (False, True) if only is not None else (False,):
+        found = [
+            t
+            for sheet in wb.sheets
+            for t in find_update_tables(
+                sheet, mapping=mapping, tables=tables, remembered=remembered, ref_optional=ref_optional
+            )
+        ]
+        if found:
+            break
+    for t in found:
+        if t.mapped_by:
+            result.note(
+                t.sheet, t.header_row, None, None, f"columns mapped as {t.mapped_by} confirmed for these headers"
+            )
+        sheet = wb.sheet(t.sheet)
+        assert sheet is not None
+        parser.table(sheet, t)
     result.meta["tables"] = found
     if not found:
         result.add(

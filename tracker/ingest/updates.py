@@ -193,6 +193,7 @@ UPDATE_FIELDS: tuple[FieldSpec, ...] = (
             "action reference",
             "action no",
             "action number",
+            "action",
             "action id",
             "id",
             "no",
@@ -200,8 +201,8 @@ UPDATE_FIELDS: tuple[FieldSpec, ...] = (
             "plan ref",
             "action plan ref",
         ),
-        # 'Action', 'Item', 'Number' hold refs in some logs and titles in others: said by their words, the cells
-        # decide (a header that only ever means a ref takes refs of any shape).
+        # 'Item' and 'Number' hold refs in some logs and other things in others: said by their words, the cells
+        # decide (a whole header meaning a ref, 'Action' among them, takes refs of any shape).
         ("ref", "no", "number", "id", "action", "item"),
         "ref",
         required_shape=True,

@@ -33,7 +33,7 @@ from tracker.history import (
     raw_columns,
     template_for,
 )
-from tracker.ingest.base import UnreadableFile
+from tracker.ingest.base import LoadResult, UnreadableFile
 from tracker.ingest.columns import IGNORE
 from tracker.ingest.plan import FIELD_HELP, FIELDS
 from tracker.ingest.reader import read_workbook
@@ -233,6 +233,35 @@ def said_about(sha: str, where: str, widgets: str) -> dict[str, Any]:
     return choice  # type: ignore[no-any-return]
 
 
+def table_pickers(
+    book: list[tuple[str, list[list[Any]], int]],
+    widgets: str,
+    sheet_changed: Callable[[], None],
+    header_changed: Callable[[], None],
+) -> None:
+    """Where a mapping step's table is: the sheet (when there are several) and its header row, widgets named
+    `widgets`sheet and `widgets`header."""
+    if len(book) > 1:
+        st.selectbox("Sheet", [n for n, _, _ in book], key=widgets + "sheet", on_change=sheet_changed)
+    rows_in = next((n for name, _, n in book if name == state.get(widgets + "sheet")), HEAD_ROWS)
+    st.number_input(
+        "Header row",
+        min_value=1,
+        max_value=max(1, min(rows_in, HEAD_ROWS), int(state.get(widgets + "header") or 1)),
+        step=1,
+        key=widgets + "header",
+        on_change=header_changed,
+        help="The row holding the column headers, as Excel numbers it.",
+    )
+
+
+def show_guesses(result: LoadResult) -> None:
+    """Every guess the reader made, in an expander (shown by both mapping steps)."""
+    if result.notes:
+        with st.expander(f"How the file was read: {len(result.notes)} guess{'es' if len(result.notes) != 1 else ''}"):
+            issue_table(issue_rows(result.notes, severity="warning", saying="How it was read"))
+
+
 def field_grid(
     columns: list[tuple[int, str, str]],
     key: Callable[[int], str],
@@ -402,18 +431,7 @@ def plan_step(out: LoadOutcome, choice: dict[str, Any], book: list[tuple[str, li
         )
 
     with st.container(horizontal=True):
-        if len(book) > 1:
-            st.selectbox("Sheet", [n for n, _, _ in book], key=MAP + "sheet", on_change=sheet_changed)
-        rows_in = next((n for name, _, n in book if name == state.get(MAP + "sheet")), HEAD_ROWS)
-        st.number_input(
-            "Header row",
-            min_value=1,
-            max_value=max(1, min(rows_in, HEAD_ROWS), int(state.get(MAP + "header") or 1)),
-            step=1,
-            key=MAP + "header",
-            on_change=header_changed,
-            help="The row holding the column headers, as Excel numbers it.",
-        )
+        table_pickers(book, MAP, sheet_changed, header_changed)
         st.date_input(
             "Plan start",
             format="DD/MM/YYYY",
@@ -469,9 +487,7 @@ def plan_step(out: LoadOutcome, choice: dict[str, Any], book: list[tuple[str, li
             else f"**The {n} action{'s' if n != 1 else ''} read so far** (stored once the problems are fixed)"
         )
         st.dataframe(actions, hide_index=True, width="stretch", column_config=PREVIEW_CONFIG)
-    if result.notes:
-        with st.expander(f"How the file was read: {len(result.notes)} guess{'es' if len(result.notes) != 1 else ''}"):
-            issue_table(issue_rows(result.notes, severity="warning", saying="How it was read"))
+    show_guesses(result)
 
 
 # --- the log mapping step ------------------------------------------------------------------------------
@@ -567,18 +583,7 @@ def log_step(out: LoadOutcome, book: list[tuple[str, list[list[Any]], int]]) -> 
             icon=":material/table_view:",
         )
         with st.container(horizontal=True):
-            if len(book) > 1:
-                st.selectbox("Sheet", [n for n, _, _ in book], key=LOG + "sheet", on_change=log_header_changed)
-            rows_in = next((n for name, _, n in book if name == state.get(LOG + "sheet")), HEAD_ROWS)
-            st.number_input(
-                "Header row",
-                min_value=1,
-                max_value=max(1, min(rows_in, HEAD_ROWS), int(state.get(LOG + "header") or 1)),
-                step=1,
-                key=LOG + "header",
-                on_change=log_header_changed,
-                help="The row holding the column headers, as Excel numbers it.",
-            )
+            table_pickers(book, LOG, log_header_changed, log_header_changed)
     for k, (_key, columns) in enumerate(layout):
         if tables:
             t = tables[k]
@@ -626,9 +631,7 @@ def log_step(out: LoadOutcome, book: list[tuple[str, list[list[Any]], int]]) -> 
                 else f"**The {n} {what}{'s' if n != 1 else ''} read so far** (stored once the problems are fixed)"
             )
             st.dataframe(rows, hide_index=True, width="stretch", column_config=LOG_PREVIEW_CONFIG)
-    if result.notes:
-        with st.expander(f"How the file was read: {len(result.notes)} guess{'es' if len(result.notes) != 1 else ''}"):
-            issue_table(issue_rows(result.notes, severity="warning", saying="How it was read"))
+    show_guesses(result)
 
 
 LOG_PREVIEW_CONFIG = {

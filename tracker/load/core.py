@@ -235,7 +235,7 @@ def _load_once(
         session.commit()
         raise
 
-    kind = kind or _kind_for(wb, actor, updates, kept_mappings(session, owner=uploaded_by))
+    kind = kind or _kind_for(session, wb, actor, updates, uploaded_by)
     if kind in KINDS:
         check_kind(session, actor, name, kind)
     if not dry_run:
@@ -352,7 +352,7 @@ def _load_once(
     return LoadOutcome("loaded", kind or "", name, up.id, result, counts, up.message, changes)
 
 
-def _kind_for(wb: Workbook, actor: Actor, updates: UpdateOptions, remembered: Remembered) -> str | None:
+def _kind_for(session: Session, wb: Workbook, actor: Actor, updates: UpdateOptions, uploaded_by: str) -> str | None:
     """What `wb` is, for `actor`: a lead loads only updates, so their file is read as one (the mapping step then
     shows its columns) unless it is plainly something else and holds no update table, even with the mappings they
     confirmed before (then it is refused with the reason: a lead may not load plans)."""
@@ -362,6 +362,7 @@ def _kind_for(wb: Workbook, actor: Actor, updates: UpdateOptions, remembered: Re
         return detected
     if detected is None or updates.mapping or updates.tables:
         return "updates"
+    remembered = kept_mappings(session, owner=uploaded_by)  # only for a lead's file detection could not place
     return "updates" if any(find_update_tables(sheet, remembered=remembered) for sheet in wb.sheets) else detected
 
 

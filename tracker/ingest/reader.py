@@ -617,6 +617,8 @@ def _check_xlsx_sheet(
     local variables (one cheap Python call per element keeps a 100,000-row sheet to about a second); a cell
     ends where the next cell or row starts.
     """
+    if _plain_sheet_fits(zf, part, sheet, name, max_cells):  # no formulas or hyperlinks: nothing to warn of
+        return []
     row = col = max_row = max_col = cells = unsaved = 0
     in_formula = saved = capturing = False
     cell_row = 0
@@ -640,12 +642,7 @@ def _check_xlsx_sheet(
             saved = True
 
     def check() -> None:
-        n_cols = max(max_col, 1)
-        if max_row * n_cols > max_cells:
-            reach = f"{_column_letters(n_cols - 1)}{max_row}" if n_cols <= 16_384 else f"column {n_cols:,}"
-            raise _too_many_cells(
-                name, sheet, f"reaches cell {reach} ({max_row:,} rows × {n_cols:,} columns)", max_cells
-            )
+        _refuse_reach(name, sheet, max_row, max_col, max_cells)
 
     def start(tag: str, attrs: list[str]) -> None:
         nonlocal row, col, max_row, max_col, cells, unsaved, in_formula, saved, capturing, cell_row, first_unsaved
@@ -723,6 +720,72 @@ def _check_xlsx_sheet(
             "warning",
         )
     ]
+
+
+def _refuse_reach(name: str, sheet: str, max_row: int, max_col: int, max_cells: int) -> None:
+    """Refuse a sheet whose dense block (rows reached × columns reached) is over `max_cells`."""
+    n_cols = max(max_col, 1)
+    if max_row * n_cols > max_cells:
+        reach = f"{_column_letters(n_cols - 1)}{max_row}" if n_cols <= 16_384 else f"column {n_cols:,}"
+        raise _too_many_cells(name, sheet, f"reaches cell {reach} ({max_row:,} rows × {n_cols:,} columns)", max_cells)
+
+
+# A sheet as Excel, LibreOffice and openpyxl write one: each cell and row opens with its reference as its first
+# attribute, in double quotes, no leading zeros. Counted with C-speed searches rather than a Python call per
+# element (0.6 s against 1.9 s on a 100,000-row extract).
+_PLAIN_CELL_COLUMNS = re.compile(rb'<c r="([A-Za-z]{1,3})[1-9][0-9]{0,6}"')
+_PLAIN_CELL_ROWS = re.compile(rb'<c r="[A-Za-z]{1,3}([1-9][0-9]{0,6})"')
+_PLAIN_ROWS = re.compile(rb'<row r="([1-9][0-9]{0,6})"')
+_ROW_START = re.compile(rb"<row[\s/>]")
+_OTHER_C = re.compile(rb"<c[\w.:-]")  # <col>, <cols>, <cfRule>: elements that are not cells
+# What only the element-by-element scan reads rightly: formulas (saved values or not), hyperlinks, comments and
+# CDATA (their text is not markup), namespace prefixes on the sheet's own elements.
+_NOT_PLAIN = (re.compile(rb"<f[\s/>]"), re.compile(rb":(?:c|row|f|v|is)[\s/>]"))
+_NOT_PLAIN_TEXT = (b"<!", b"<hyperlink")
+
+
+def _plain_sheet_fits(zf: zipfile.ZipFile, part: str, sheet: str, name: str, max_cells: int) -> bool:
+    """True when a plainly written worksheet fits (refused, as `_check_xlsx_sheet` refuses, when it does not);
+    False when anything in it is not plain, and `_check_xlsx_sheet` must scan it element by element.
+
+    Conservative by construction: every `<c` must be a cell whose reference the pattern reads in full, every
+    `<row` a row with its number, else None; a reference a pattern could misread (leading zeros, an entity,
+    single quotes, another attribute first) fails the count, never lowers the reach.
+    """
+    cells = max_row = max_col = 0
+    letters: set[bytes] = set()
+    tail = b""
+    with zf.open(part) as f:
+        while True:
+            block = f.read(_CHUNK)
+            buf = tail + block
+            if block:  # cut after the last '>', so no tag is split between two pieces
+                cut = buf.rfind(b">") + 1
+                buf, tail = buf[:cut], buf[cut:]
+                if len(tail) > 4 * _CHUNK:
+                    return False
+            if any(t in buf for t in _NOT_PLAIN_TEXT) or any(p.search(buf) for p in _NOT_PLAIN):
+                return False
+            n = buf.count(b"<c") - len(_OTHER_C.findall(buf))
+            columns = _PLAIN_CELL_COLUMNS.findall(buf)
+            rows = _PLAIN_ROWS.findall(buf)
+            if len(columns) != n or len(rows) != len(_ROW_START.findall(buf)):
+                return False
+            cells += n
+            if cells > max_cells:
+                raise _too_many_cells(name, sheet, f"has over {max_cells:,} cells", max_cells)
+            new = set(columns) - letters
+            if new:
+                letters |= new
+                max_col = max(max_col, *(_column_number(x.decode().upper()) for x in new))
+            numbers = set(_PLAIN_CELL_ROWS.findall(buf))
+            numbers.update(rows)
+            if numbers:
+                max_row = max(max_row, max(map(int, numbers)))
+            # Each piece, as the element scan checks each row: a zip bomb is refused within its first megabytes.
+            _refuse_reach(name, sheet, max_row, max_col, max_cells)
+            if not block:
+                return True
 
 
 # .xlsb (MS-XLSB) is a stream of records: a type (7 bits a byte, 1 or 2 bytes), a size (7 bits a byte, 1 to

@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import math
@@ -160,7 +161,11 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got, want)
 
 
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash no password matches, checked for an unknown email so that it takes as long as a known one's
+    (made on first use, not at import: a command that signs nobody in does not pay for an scrypt)."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def new_password() -> str:
@@ -320,7 +325,7 @@ def _sign_in(session: Session, email: str, password: str, source: str, now: date
         session.commit()
 
     # 2. Exactly one scrypt check whatever the case, so the answer's timing tells nothing.
-    right = verify_password(password, stored or _DUMMY_HASH) and stored is not None and not wait
+    right = verify_password(password, stored or _dummy_hash()) and stored is not None and not wait
     if wait:
         raise SignInError(f"too many failed attempts: try again in {wait} seconds")
     if not right:

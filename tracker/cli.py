@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import contextlib
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -219,6 +220,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code."""
     args = build_parser().parse_args(argv)
+    if args.command == "load":
+        # The file's parse (a sandboxed child process) starts now, while the database layer is imported.
+        from tracker.ingest.base import UnreadableFile
+        from tracker.ingest.reader import Reading
+
+        with contextlib.suppress(UnreadableFile):  # a missing file: the load says so, as without a head start
+            args.file = Reading(args.file)
     from tracker.commands import execute
 
     return execute(args)

@@ -18,9 +18,7 @@ from tracker import audit, queries
 from tracker.auth import SYSTEM, Actor, PermissionDenied, actor_for
 from tracker.config import ConfigError, get_settings
 from tracker.db import dispose_all, open_engine
-from tracker.demo import set_demo_passwords
 from tracker.exports import to_csv, to_table
-from tracker.history import change_counts, template_for
 from tracker.ingest.base import UnreadableFile
 from tracker.load import (
     PlanOptions,
@@ -32,7 +30,6 @@ from tracker.load import (
 )
 from tracker.models import Plan
 from tracker.records import as_row
-from tracker.templates import TEMPLATES
 from tracker.users import UserError, add_user, list_users, remove_user, set_password
 
 ROUNDING_NOTE = (
@@ -134,6 +131,10 @@ def _dispatch(args: argparse.Namespace, session: Session, actor: Actor) -> int:
         return _round(args, session, actor)
     if args.command == "self-assessment":
         return _self_assessment(args, session, actor)
+    # Here, not at the top: the workbook writers (openpyxl, numpy) are for this command alone.
+    from tracker.history import template_for
+    from tracker.templates import TEMPLATES
+
     if args.kind == "updates" and actor is not SYSTEM:
         # As the Upload page hands it to this user: a lead's Progress sheet pre-filled with their own actions.
         data = template_for(session=session, actor=actor)[1]
@@ -151,7 +152,7 @@ def _refs(session: Session) -> list[str]:
 def _init(args: argparse.Namespace, session: Session) -> int:
     print("database ready (migrated to the newest schema)")
     if args.demo:
-        from tracker.demo import load_demo
+        from tracker.demo import load_demo, set_demo_passwords
 
         if session.exec(select(Plan.id).limit(1)).first() is not None:  # type: ignore[call-overload]
             print("the database already holds a plan: demo data not loaded")
@@ -239,6 +240,8 @@ def _load(args: argparse.Namespace, session: Session, actor: Actor) -> int:
             return 2  # the file is fine: the command needs --plan-start or --map
         return 1
     if out.outcome == "ready":
+        from tracker.history import change_counts  # with its charts, for a dry run only
+
         print(f"{out.filename}: read as {out.kind}; would write: {change_counts(out.changes)} (nothing written)")
         if out.kind == "plan" and out.result:
             for line in describe_actions(out.result):

@@ -20,6 +20,7 @@ import io
 import pyexpat
 import re
 import struct
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -231,6 +232,46 @@ def read_workbook(
         # After the cells are checked, so a value merged over many cells is cleaned (and reported) once.
         _fill_merges(sheet, name, max_cells)
     return Workbook(filename=name, content=data, sha256=sha, sheets=sheets, issues=issues)
+
+
+class Reading:
+    """A file being read by `read_workbook` in a background thread, started at once, for a caller with other
+    work to do meanwhile: the command line imports the database layer while the sandboxed child parses the
+    file. `result()` is the Workbook, or raises what `read_workbook` raised. The bytes are read from `source`
+    before this returns (UnreadableFile if that fails).
+
+    Example:
+        >>> reading = Reading(b"Ref,Status\\nD1,On track\\n", "u.csv")
+        >>> reading.name, reading.result().sheets[0].rows
+        ('u.csv', [['Ref', 'Status'], ['D1', 'On track']])
+    """
+
+    def __init__(
+        self,
+        source: str | Path | bytes | bytearray | memoryview | BinaryIO,
+        filename: str | None = None,
+        *,
+        settings: Settings | None = None,
+    ) -> None:
+        self.data, self.name = read_bytes(source, filename)
+        self._settings = settings
+        self._outcome: Workbook | BaseException | None = None
+        self._thread = threading.Thread(target=self._read, name=f"read {self.name}", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            self._outcome = read_workbook(self.data, self.name, settings=self._settings)
+        except BaseException as exc:  # handed to whoever asks for the result, in their thread
+            self._outcome = exc
+
+    def result(self) -> Workbook:
+        """The workbook, once read (waiting for it)."""
+        self._thread.join()
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        assert self._outcome is not None
+        return self._outcome
 
 
 def _size(n: int, other: int | None = None) -> str:

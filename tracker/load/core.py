@@ -27,7 +27,7 @@ from tracker.ingest.base import LoadResult, UnreadableFile
 from tracker.ingest.cells import norm
 from tracker.ingest.group import load_group
 from tracker.ingest.plan import load_plan
-from tracker.ingest.reader import Cell, Workbook, read_bytes, read_workbook
+from tracker.ingest.reader import Cell, Reading, Workbook, read_bytes, read_workbook
 from tracker.ingest.updates import (
     EVIDENCE_COLUMNS,
     MEASURE_COLUMNS,
@@ -112,7 +112,7 @@ WITHDRAW_SHARE = 0.5
 
 
 def load_file(
-    source: str | Path | bytes | BinaryIO,
+    source: str | Path | bytes | BinaryIO | Reading,
     *,
     session: Session,
     actor: Actor = SYSTEM,
@@ -130,6 +130,9 @@ def load_file(
     today: date | None = None,
 ) -> LoadOutcome:
     """Read, check permission, validate and (only if there are no errors) write one file; record the attempt.
+
+    `source` is a path, bytes, a file object, or a `Reading` already under way (the command line starts one
+    before it imports the database layer).
 
     `actor` is who is loading it (the command line without --as acts as `SYSTEM`, an administrator): plans and
     workforce extracts need an administrator, updates a lead (for their own actions only) or an administrator.
@@ -158,14 +161,20 @@ def load_file(
     updates = updates or UpdateOptions(mapping=plan.mapping)
     uploaded_by = uploaded_by or (actor.email if actor is not SYSTEM else "")
     if not actor.can("load_updates"):  # viewers and board members load nothing: refuse before reading
-        shown = filename or (Path(source).name if isinstance(source, str | Path) else "upload")
+        shown = (
+            source.name
+            if isinstance(source, Reading)
+            else filename or (Path(source).name if isinstance(source, str | Path) else "upload")
+        )
         audit.require_logged(session, actor, KIND_OPERATION.get(kind or "", "load_updates"), shown)
-    data, name = read_bytes(source, filename)  # once: a stream cannot be read again on a retry
+    # Once: a stream cannot be read again on a retry.
+    data, name = (source.data, source.name) if isinstance(source, Reading) else read_bytes(source, filename)
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
             return _load_once(
                 data,
                 name,
+                reading=source if isinstance(source, Reading) and attempt == 1 else None,
                 session=session,
                 actor=actor,
                 dry_run=dry_run,
@@ -214,6 +223,7 @@ def _load_once(
     data: bytes,
     name: str,
     *,
+    reading: Reading | None = None,
     session: Session,
     actor: Actor,
     dry_run: bool,
@@ -228,7 +238,8 @@ def _load_once(
 ) -> LoadOutcome:
     """One attempt at `load_file` on bytes already read."""
     try:
-        wb = read_workbook(data, filename=name, settings=settings)
+        # A retry reads the bytes afresh: the loaders may have changed the first reading's cells.
+        wb = reading.result() if reading is not None else read_workbook(data, filename=name, settings=settings)
     except UnreadableFile as exc:
         up = record_upload(session, data, name, kind or "", uploaded_by, "unreadable", exc.message, settings=settings)
         audit.record(session, actor, "upload_unreadable", name, detail=exc.message, upload_id=up.id)

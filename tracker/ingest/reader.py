@@ -651,6 +651,22 @@ def _check_xlsx_sheet(
     """Refuse a worksheet reaching further than calamine should build; warn of formulas with no saved value;
     collect its hyperlinks as (cell reference, relationship id) into `hyperlinks` (the first 10,000).
 
+    A plainly written sheet is checked by `_plain_sheet_fits` at C speed; any other by `_scan_xlsx_elements`."""
+    if _plain_sheet_fits(zf, part, sheet, name, max_cells):  # no formulas or hyperlinks: nothing to warn of
+        return []
+    return _scan_xlsx_elements(zf, part, sheet, name, max_cells, hyperlinks)
+
+
+def _scan_xlsx_elements(
+    zf: zipfile.ZipFile,
+    part: str,
+    sheet: str,
+    name: str,
+    max_cells: int,
+    hyperlinks: list[tuple[str, str]] | None = None,
+) -> list[Issue]:
+    """`_check_xlsx_sheet` element by element, for any sheet however written.
+
     Cells are placed as calamine places them: by a cell's `r` (letters in either case, as calamine takes them,
     then the row) or, without one, after the cell before it; rows by their `r`, or after the row before. The
     sheet is refused as soon as the rows reached × the columns reached pass `max_cells` (the dense block
@@ -658,8 +674,6 @@ def _check_xlsx_sheet(
     local variables (one cheap Python call per element keeps a 100,000-row sheet to about a second); a cell
     ends where the next cell or row starts.
     """
-    if _plain_sheet_fits(zf, part, sheet, name, max_cells):  # no formulas or hyperlinks: nothing to warn of
-        return []
     row = col = max_row = max_col = cells = unsaved = 0
     in_formula = saved = capturing = False
     cell_row = 0

@@ -194,7 +194,11 @@ class WorkforceRecordBase(SQLModel):
 class WorkforceRecord(WorkforceRecordBase, table=True):
     """One aggregated cell of a snapshot: individual rows are summed on import (no person is stored)."""
 
-    __table_args__ = (Index("ix_workforce_asof_faculty", "as_of", "faculty"),)
+    # Every page's aggregates read only these columns, so they come from the index alone (migration 0010).
+    __table_args__ = (
+        Index("ix_workforce_snapshot", "as_of", "faculty", "sex", "grade", "fte", "headcount"),
+        Index("ix_workforce_faculty", "faculty"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     upload_id: int | None = Field(default=None, foreign_key="upload.id", index=True)
 

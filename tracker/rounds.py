@@ -36,7 +36,7 @@ from tracker.db import begin_write
 from tracker.mail import MailError, MailServer, connect, default_sender
 from tracker.models import Action, ProgressUpdate, Round, RoundAction, RoundCreate, RoundReminder, User, UserAction
 from tracker.plans import current_plan
-from tracker.queries import latest_updates
+from tracker.queries import latest_updates, list_actions
 from tracker.text import day, listing, plural
 
 RoundState = Literal["reported", "awaiting", "overdue", "missed"]
@@ -420,9 +420,8 @@ def _first_line(text: str, limit: int = 160) -> str:
 
 def _still_open(session: Session, plan_id: int, acts: list[Action], today: date) -> list[Action]:
     """The actions neither withdrawn nor complete by their latest update on `today`, in plan order."""
-    latest = latest_updates(session=session, plan_id=plan_id, as_of=today)
-    done = {aid for aid, up in latest.items() if up.status == "complete"}
-    return sorted((a for a in acts if not a.withdrawn and a.id not in done), key=lambda a: a.position)
+    done = {a.ref for a in list_actions(session=session, plan_id=plan_id, as_of=today) if a.status == "complete"}
+    return sorted((a for a in acts if not a.withdrawn and a.ref not in done), key=lambda a: a.position)
 
 
 def expected_by_default(*, session: Session, today: date | None = None) -> list[str]:
@@ -438,8 +437,12 @@ def expected_by_default(*, session: Session, today: date | None = None) -> list[
     plan = current_plan(session=session)
     if plan is None or plan.id is None:
         return []
-    acts = list(session.exec(select(Action).where(col(Action.plan_id) == plan.id)).scalars())  # type: ignore[call-overload]
-    return [a.ref for a in _still_open(session, plan.id, acts, today or date.today())]
+    # Plan order, the latest status of each: list_actions has both, from one light query.
+    return [
+        a.ref
+        for a in list_actions(session=session, plan_id=plan.id, include_withdrawn=False, as_of=today or date.today())
+        if a.status != "complete"
+    ]
 
 
 def open_round(
@@ -592,7 +595,6 @@ def round_template(*, session: Session, refs: list[str], round_name: str) -> tup
         ...     round_template(session=s, refs=["D2", "V2"], round_name="January 2020")[0]
         'update_January_2020_D2_V2.xlsx'
     """
-    from tracker.queries import list_actions
     from tracker.templates import updates_template
 
     every = [a.ref for a in list_actions(session=session, include_withdrawn=False)]

@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date, datetime
@@ -53,7 +54,9 @@ def visible(text: object) -> str:
     if text is None:
         return ""
     s = str(text)
-    if s.isprintable() and not any(c in BIDI_CONTROLS for c in s):  # the usual case: nothing to do
+    # The usual case, nothing to do: bidi controls are format characters, never printable, so a printable text
+    # has none (one C call, not a Python loop over every character).
+    if s.isprintable():
         return s
     flags = {m.start(): m.group() for m in _FLAG.finditer(s)}
     out: list[str] = []
@@ -117,6 +120,7 @@ def unescape_literal(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown, flags=re.S).replace(WORD_JOINER, "")
 
 
+@functools.lru_cache(maxsize=8192)  # a chart's table writes the same few hundred dates thousands of times
 def day(d: object) -> str:
     """A date as the app and the board pack write it everywhere: "5 Oct 2020" ("–" for none). Accepts a date, a
     datetime or an ISO date string.

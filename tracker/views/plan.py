@@ -221,7 +221,7 @@ def action_detail(*, session: Session, ref: str, plan_id: int | None = None) -> 
         .first()
     )
     # The action as every list shows it (its latest status and note), then its history.
-    row = next((a for a in queries.list_actions(session=session, plan_id=plan_id) if a.ref == ref), None)
+    row = next(iter(queries.list_actions(session=session, plan_id=plan_id, ref=ref)), None)
     if act is None or row is None:
         return None
     updates = [

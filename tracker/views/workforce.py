@@ -38,6 +38,7 @@ from tracker.charts.workforce import (
 from tracker.config import get_settings
 from tracker.disclosure import MIN_PERCENT_POPULATION, SUPPRESSED, percent, round5
 from tracker.models import SEXES, WorkforceRecord
+from tracker.queries import distinct_values
 
 ALL_FACULTIES = "All faculties"
 NO_GRADE = "(grade not recorded)"
@@ -237,9 +238,7 @@ def workforce_choices(*, session: Session) -> dict[str, list[Any]]:
         {'snapshots': [], 'faculties': []}
     """
     W = WorkforceRecord
-    snaps = session.exec(select(col(W.as_of)).distinct().order_by(col(W.as_of))).all()  # type: ignore[call-overload]
-    facs = session.exec(select(col(W.faculty)).distinct().order_by(col(W.faculty))).all()  # type: ignore[call-overload]
-    return {"snapshots": [d for (d,) in snaps], "faculties": [f for (f,) in facs]}
+    return {"snapshots": distinct_values(session, W.as_of), "faculties": distinct_values(session, W.faculty)}
 
 
 def _gender_rows(groups: dict[str, _Group], sexes: list[str], rounded: bool, total_label: str) -> list[GenderRow]:

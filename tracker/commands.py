@@ -146,7 +146,7 @@ def _dispatch(args: argparse.Namespace, session: Session, actor: Actor) -> int:
 
 
 def _refs(session: Session) -> list[str]:
-    return [a.ref for a in queries.list_actions(session=session, include_withdrawn=False)]
+    return queries.action_refs(session=session)
 
 
 def _init(args: argparse.Namespace, session: Session) -> int:

@@ -93,10 +93,10 @@ def template_for(*, session: Session, actor: Actor) -> tuple[str, bytes]:
         >>> name, data[:2]
         ('update_template_D2.xlsx', b'PK')
     """
-    from tracker.queries import list_actions
+    from tracker.queries import action_refs
     from tracker.templates import updates_template
 
-    refs = [a.ref for a in list_actions(session=session, include_withdrawn=False)]
+    refs = action_refs(session=session)
     if actor.can("load_plan"):  # an administrator may update every action
         prefill: list[str] = refs
         name = "update_template.xlsx"

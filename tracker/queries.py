@@ -171,6 +171,25 @@ def list_actions(
     return out
 
 
+def action_refs(*, session: Session, plan_id: int | None = None, include_withdrawn: bool = False) -> list[str]:
+    """The refs of the current (or given) plan's actions in plan order, without their statuses (one light query:
+    what a list of refs to choose from needs).
+
+    Example:
+        >>> from tracker.db import open_engine
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     action_refs(session=s)
+        []
+    """
+    pid = _plan_id(session, plan_id)
+    if pid is None:
+        return []
+    q = select(col(Action.ref)).where(col(Action.plan_id) == pid).order_by(col(Action.position), col(Action.id))
+    if not include_withdrawn:
+        q = q.where(col(Action.withdrawn).is_(False))
+    return [r for (r,) in session.exec(q).all()]  # type: ignore[call-overload]
+
+
 def list_updates(*, session: Session, plan_id: int | None = None, ref: str | None = None) -> list[UpdateRow]:
     """Every progress update of the plan (or of one action), oldest first."""
     pid = _plan_id(session, plan_id)
@@ -235,8 +254,20 @@ def list_evidence(
         q = q.where(current_evidence())
     if ref is not None:
         q = q.where(col(Action.ref) == ref)
+    ordered: dict[str, tuple[str, ...]] = {}  # 'RV' -> ('V', 'R'): once per combination, not per item
     return [
-        EvidenceRow(i, ref_, d, desc, kind, link, [p for p in PILLARS if p in pillars], by, sup, up)
+        EvidenceRow(
+            i,
+            ref_,
+            d,
+            desc,
+            kind,
+            link,
+            list(ordered.get(pillars) or ordered.setdefault(pillars, tuple(p for p in PILLARS if p in pillars))),
+            by,
+            sup,
+            up,
+        )
         for i, ref_, d, desc, kind, link, pillars, by, sup, up in session.exec(q).all()  # type: ignore[call-overload]
     ]
 

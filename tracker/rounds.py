@@ -36,7 +36,7 @@ from tracker.db import begin_write
 from tracker.mail import MailError, MailServer, connect, default_sender
 from tracker.models import Action, ProgressUpdate, Round, RoundAction, RoundCreate, RoundReminder, User, UserAction
 from tracker.plans import current_plan
-from tracker.queries import latest_updates, list_actions
+from tracker.queries import action_refs, latest_updates, list_actions
 from tracker.text import day, listing, plural
 
 RoundState = Literal["reported", "awaiting", "overdue", "missed"]
@@ -597,7 +597,7 @@ def round_template(*, session: Session, refs: list[str], round_name: str) -> tup
     """
     from tracker.templates import updates_template
 
-    every = [a.ref for a in list_actions(session=session, include_withdrawn=False)]
+    every = action_refs(session=session)
     name = f"update_{_slug(round_name)}_{_slug('_'.join(refs))}.xlsx"
     return name, updates_template(refs=every or refs, prefill=refs)
 

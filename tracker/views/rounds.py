@@ -17,7 +17,7 @@ from datetime import date
 from sqlmodel import Session
 
 from tracker.auth import Actor
-from tracker.queries import list_actions
+from tracker.queries import action_refs
 from tracker.rounds import RoundInfo, RoundStatus, expected_by_default, list_rounds, round_status
 
 
@@ -64,7 +64,7 @@ def rounds_view(*, session: Session, actor: Actor, name: str | None = None, toda
     status = round_status(session=session, name=chosen.name, today=today) if chosen else None
     mine = tuple(a.ref for a in status.actions if a.ref in actor.owns) if status else ()
     outstanding = tuple(a.ref for a in status.outstanding if a.ref in actor.owns) if status else ()
-    refs = [a.ref for a in list_actions(session=session, include_withdrawn=False)]
+    refs = action_refs(session=session)
     suggested = expected_by_default(session=session, today=today) if actor.can("manage_rounds") else []
     return RoundsView(
         rounds=rounds, status=status, mine=mine, my_outstanding=outstanding, refs=refs, suggested=suggested

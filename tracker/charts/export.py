@@ -1,10 +1,13 @@
 """Figures as SVG (vector, crisp in print) for the board pack, drawn by kaleido in an installed Chrome/Chromium.
 
-kaleido 1.x drives a real browser. Starting one costs about 3 s, so the first export starts kaleido's one sync
-server for the whole process (`kaleido.start_sync_server()`) and every later chart costs about 0.2 s. Calls are
-serialised with a lock: the server holds one browser tab and one queue, and Streamlit serves sessions from
-several threads. kaleido is imported only here, and only when a chart is exported, so nothing else in the
-app depends on it or on a browser.
+kaleido 1.x drives a real browser. Starting one costs one to three seconds, so each process starts one browser
+(`kaleido.Kaleido`, its public async API) on an event loop in a thread of its own, the first time a chart is
+asked for (or earlier, `warm_up`), and keeps it: every later chart costs about 0.2 s. `submit_svg` hands a
+figure to that browser and returns at once with a future, so the board pack asks for each chart as soon as its
+figure is made and gathers the rest of its content while the browser draws (in its own process, on another
+core). Drawn charts are kept by content (`svg_key`: a SHA-256 of the figure's JSON and its size), so the same
+figure is never drawn twice in a process: a second pack of unchanged data redraws nothing. kaleido is imported
+only here, and only when a chart is exported, so nothing else in the app depends on it or on a browser.
 
 Without Chrome/Chromium, `charts_available()` says so (with what to install) and `to_svg` raises
 `ChartsUnavailable`; the board pack then prints each chart's data table instead.
@@ -17,12 +20,17 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
+import hashlib
+import json
 import logging
 import os
 import re
 import threading
-import time
+from collections import OrderedDict
+from concurrent.futures import Future
 from typing import Any
 
 import plotly.graph_objects as go
@@ -33,10 +41,15 @@ INSTALL_HINT = "Charts need Chromium: apt-get install chromium"
 WIDTH = 780  # px; the pack scales the SVG down to the page's text width (about 680 px on A4)
 FIRST_TIMEOUT = 90.0  # seconds for the first chart (starts the browser)
 TIMEOUT = 30.0  # seconds for each later chart
+TABS = 2  # browser tabs drawing at once (measured: two draw a pack's charts a third faster than one)
+CACHED = 256  # drawn charts kept per process, by content (about 25 kB each)
+# Bumped whenever what an SVG looks like changes for the same figure (this module's post-processing).
+EXPORT_VERSION = "1"
 
 _lock = threading.Lock()
-_started = False
+_browser: _Browser | None = None
 _failure = ""  # why charts cannot be drawn in this process ("" while nothing has failed)
+_cache: OrderedDict[str, str] = OrderedDict()
 
 
 class ChartsUnavailable(RuntimeError):
@@ -86,60 +99,79 @@ def charts_available() -> tuple[bool, str]:
     return True, f"Charts are drawn with the browser at {path}."
 
 
-def _server_thread() -> threading.Thread | None:
-    import kaleido
-
-    thread = getattr(kaleido._global_server, "_thread", None)
-    return thread if isinstance(thread, threading.Thread) else None
-
-
-def _call(fig: go.Figure, opts: dict[str, Any], timeout: float) -> bytes:
-    """Run one export on kaleido's server (the caller holds the lock).
-
-    kaleido's sync call waits forever if its browser never came up (the server thread has died), so the call
-    runs in a helper thread that is abandoned when the server thread dies or `timeout` seconds pass.
-    """
-    import kaleido
-
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["out"] = kaleido.calc_fig_sync(fig, opts=opts)
-        except BaseException as exc:  # handed to the caller's thread
-            box["err"] = exc
-
-    worker = threading.Thread(target=run, name="tracker-chart-export", daemon=True)
-    worker.start()
-    deadline = time.monotonic() + timeout
-    while worker.is_alive():
-        worker.join(0.05)
-        server = _server_thread()
-        if worker.is_alive() and (server is None or not server.is_alive()):
-            raise _Broken("the browser stopped (or never started)")
-        if worker.is_alive() and time.monotonic() > deadline:
-            raise _Broken(f"the browser did not draw the chart within {timeout:g} s")
-    if "err" in box:
-        raise box["err"]
-    return bytes(box["out"])
-
-
 class _Broken(RuntimeError):
     """The browser is gone or stuck: no more charts from this process."""
 
 
-def _start() -> None:
-    """Start kaleido's sync server once per process (the caller holds the lock)."""
-    global _started
-    if _started:
-        return
-    import kaleido
+class _Browser:
+    """One kaleido browser on an event loop in a daemon thread; `submit` runs one export on it."""
 
-    # choreographer logs a half-read message from the browser's pipe when the process exits; it is harmless.
-    logging.getLogger("choreographer.channels.pipe").addFilter(_quiet_shutdown)
-    # mathjax=False: no request to a CDN for a library these charts never use (machines may be offline).
-    kaleido.start_sync_server(n=1, timeout=TIMEOUT, mathjax=False, silence_warnings=True)
-    _started = True
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.ready: Future[Any] = Future()
+        self.thread = threading.Thread(target=self._run, name="tracker-chart-browser", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(self._open())
+        except BaseException as exc:  # the browser never came up: every export fails with this
+            if not self.ready.done():
+                self.ready.set_exception(_Broken(_first_line(exc)))
+            return
+        self.loop.run_forever()
+
+    async def _open(self) -> None:
+        import kaleido
+
+        # mathjax=False: no request to a CDN for a library these charts never use (machines may be offline).
+        k = kaleido.Kaleido(n=TABS, timeout=TIMEOUT, mathjax=False)
+        await k.open()
+        self.ready.set_result(k)
+
+    def submit(self, fig: dict[str, Any], opts: dict[str, Any]) -> Future[bytes]:
+        """Draw `fig` (a figure's JSON dict) on the browser; the future holds the image's bytes."""
+        out: Future[bytes] = Future()
+
+        def started(ready: Future[Any]) -> None:
+            exc = ready.exception()
+            if exc is not None:
+                out.set_exception(exc)
+                return
+            inner = asyncio.run_coroutine_threadsafe(ready.result().calc_fig(fig, opts=opts), self.loop)
+            inner.add_done_callback(lambda f: _copy_result(f, out))
+
+        self.ready.add_done_callback(started)
+        return out
+
+    def close(self) -> None:
+        if threading.current_thread() is self.thread:  # from a callback on the loop itself: just stop it
+            self.loop.call_soon(self.loop.stop)
+            return
+        if self.ready.done() and self.ready.exception() is None:
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self.ready.result().close(), self.loop).result(timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def _copy_result(source: Future[Any], target: Future[Any]) -> None:
+    if source.cancelled():
+        target.cancel()
+    elif source.exception() is not None:
+        target.set_exception(source.exception())  # type: ignore[arg-type]
+    else:
+        target.set_result(source.result())
+
+
+def _start() -> _Browser:
+    """The process's browser, started on first use (the caller holds the lock)."""
+    global _browser
+    if _browser is None:
+        # choreographer logs a half-read message from the browser's pipe when the process exits; it is harmless.
+        logging.getLogger("choreographer.channels.pipe").addFilter(_quiet_shutdown)
+        _browser = _Browser()
+    return _browser
 
 
 def _quiet_shutdown(record: logging.LogRecord) -> bool:
@@ -148,17 +180,15 @@ def _quiet_shutdown(record: logging.LogRecord) -> bool:
 
 def _fail(reason: str, *, sticky: bool) -> ChartsUnavailable:
     """The error to raise; a `sticky` failure (browser gone or stuck) stops chart drawing in this process."""
-    global _failure, _started
+    global _failure, _browser
     message = f"{INSTALL_HINT} (drawing charts failed: {reason})."
     if sticky:
         _failure = message
-        with contextlib.suppress(Exception):
-            server = _server_thread()
-            if server is None or not server.is_alive():
-                import kaleido
-
-                kaleido.stop_sync_server(silence_warnings=True)
-                _started = False
+        with _lock:
+            if _browser is not None:
+                with contextlib.suppress(Exception):
+                    _browser.close()
+                _browser = None
     return ChartsUnavailable(message)
 
 
@@ -172,56 +202,148 @@ def export_size(fig: go.Figure, *, width: int = WIDTH, height: int | None = None
     return int(width), int(height or fig.layout.height or 380)
 
 
-def to_svg(fig: go.Figure, *, width: int = WIDTH, height: int | None = None) -> str:
-    """The figure as SVG text, drawn by kaleido in the process's one browser.
+def export_spec(fig: go.Figure, *, width: int = WIDTH, height: int | None = None) -> tuple[str, dict[str, Any]]:
+    """(key, figure JSON as drawn): the figure with the `tracker` template (so it never picks up Streamlit's
+    placeholder colours, which print near-black), and its content address, a SHA-256 of that JSON with the
+    export's size and format. Two figures with the same key draw the same SVG.
 
-    The figure is copied and given the `tracker` template (so it never picks up Streamlit's placeholder colours,
-    which print near-black). Raises `ChartsUnavailable` when there is no browser or it fails to draw.
+    Example:
+        >>> a = export_spec(go.Figure(go.Bar(x=[1], y=["a"])))[0]
+        >>> a == export_spec(go.Figure(go.Bar(x=[1], y=["a"])))[0], a == export_spec(go.Figure(go.Bar(x=[2])))[0]
+        (True, False)
+    """
+    from plotly.utils import PlotlyJSONEncoder
+
+    w, h = export_size(fig, width=width, height=height)
+    data = fig.to_plotly_json()
+    data["layout"] = {**data["layout"], "template": _template_json()}
+    text = json.dumps([EXPORT_VERSION, w, h, data], cls=PlotlyJSONEncoder, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest(), {"fig": data, "width": w, "height": h}
+
+
+@functools.cache
+def _template_json() -> dict[str, Any]:
+    """The `tracker` template as plotly.js reads it (the browser knows no template by name)."""
+    import plotly.io as pio
+
+    return dict(pio.templates[TEMPLATE].to_plotly_json())
+
+
+def cached_svg(key: str) -> str | None:
+    """The SVG drawn for `key` (an `export_spec` key) in this process, if any.
+
+    Example:
+        >>> cached_svg("0" * 64) is None
+        True
+    """
+    with _lock:
+        svg = _cache.get(key)
+        if svg is not None:
+            _cache.move_to_end(key)
+        return svg
+
+
+def _keep(key: str, svg: str) -> None:
+    with _lock:
+        _cache[key] = svg
+        _cache.move_to_end(key)
+        while len(_cache) > CACHED:
+            _cache.popitem(last=False)
+
+
+def submit_svg(fig: go.Figure, *, width: int = WIDTH, height: int | None = None) -> Future[str]:
+    """Start drawing `fig` as SVG and return at once; the future holds the SVG text (from this process's cache
+    when the same figure was drawn before), or raises `ChartsUnavailable`. Wait on it with a time limit.
+
+    Example:
+        >>> svg = submit_svg(go.Figure(go.Bar(x=[1], y=["a"]))).result(timeout=90)  # doctest: +SKIP
+        >>> svg[:4]  # doctest: +SKIP
+        '<svg'
+    """
+    out: Future[str] = Future()
+    ok, why = charts_available()
+    if not ok:
+        out.set_exception(ChartsUnavailable(why))
+        return out
+    key, spec = export_spec(fig, width=width, height=height)
+    svg = cached_svg(key)
+    if svg is not None:
+        out.set_result(svg)
+        return out
+    try:
+        import kaleido  # noqa: F401
+    except ImportError as exc:
+        out.set_exception(_fail(f"kaleido is not installed: {exc}", sticky=True))
+        return out
+    with _lock:
+        browser = _start()
+    drawn = browser.submit(spec["fig"], {"format": "svg", "width": spec["width"], "height": spec["height"]})
+
+    def done(f: Future[bytes]) -> None:
+        exc = f.exception()
+        if isinstance(exc, _Broken):
+            out.set_exception(_fail(str(exc), sticky=True))
+        elif exc is not None:  # this figure failed; the browser is still there for the next one
+            out.set_exception(_fail(_first_line(exc), sticky=False))
+        else:
+            text = bytes(f.result()).decode("utf-8")
+            if not text.lstrip().startswith("<svg"):
+                out.set_exception(_fail("the browser returned something that is not SVG", sticky=False))
+                return
+            text = flatten_pattern_opacity(text)
+            _keep(key, text)
+            out.set_result(text)
+
+    drawn.add_done_callback(done)
+    return out
+
+
+def wait_svg(future: Future[str], *, first: bool = False) -> str:
+    """The SVG of a `submit_svg` future, waiting at most FIRST_TIMEOUT seconds (`first`: the browser may still
+    be starting) or TIMEOUT; a chart not drawn by then stops chart drawing in this process (ChartsUnavailable).
+
+    Example:
+        >>> f: Future[str] = Future(); f.set_result("<svg/>")
+        >>> wait_svg(f)
+        '<svg/>'
+    """
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    limit = FIRST_TIMEOUT if first else TIMEOUT
+    try:
+        return future.result(timeout=limit)
+    except FutureTimeout:
+        raise _fail(f"the browser did not draw the chart within {limit:g} s", sticky=True) from None
+
+
+def to_svg(fig: go.Figure, *, width: int = WIDTH, height: int | None = None) -> str:
+    """The figure as SVG text, drawn by kaleido in the process's one browser (or taken from the cache).
+
+    The figure is drawn with the `tracker` template (`export_spec`). Raises `ChartsUnavailable` when there is
+    no browser or it fails to draw.
 
     Example:
         >>> import plotly.graph_objects as go
         >>> to_svg(go.Figure(go.Bar(x=[1], y=["a"])))[:4]  # doctest: +SKIP
         '<svg'
     """
-    ok, why = charts_available()
-    if not ok:
-        raise ChartsUnavailable(why)
-    figure = go.Figure(fig)
-    figure.update_layout(template=TEMPLATE)
-    w, h = export_size(figure, width=width, height=height)
-    opts = {"format": "svg", "width": w, "height": h}
-    with _lock:
-        first = not _started
-        try:
-            _start()
-            data = _call(figure, opts, FIRST_TIMEOUT if first else TIMEOUT)
-        except ImportError as exc:
-            raise _fail(f"kaleido is not installed: {exc}", sticky=True) from exc
-        except _Broken as exc:
-            raise _fail(str(exc), sticky=True) from exc
-        except Exception as exc:  # this figure failed; the browser is still there for the next one
-            raise _fail(_first_line(exc), sticky=False) from exc
-    text = data.decode("utf-8")
-    if not text.lstrip().startswith("<svg"):
-        raise _fail("the browser returned something that is not SVG", sticky=False)
-    return flatten_pattern_opacity(text)
+    first = _browser is None or not _browser.ready.done()
+    return wait_svg(submit_svg(fig, width=width, height=height), first=first)
 
 
 def warm_up() -> threading.Thread | None:
-    """Start the browser in the background (about 3 s) while the caller does other work; None without a browser.
-
-    The lock makes any `to_svg` call wait for the start to finish, so nothing is drawn twice or half-ready.
+    """Start the browser in the background (one to three seconds) while the caller does other work; None
+    without a browser. Charts asked for meanwhile wait for it.
     """
-    if _started or not charts_available()[0]:
+    if _browser is not None or not charts_available()[0]:
         return None
-
-    def start() -> None:
-        with _lock, contextlib.suppress(Exception):  # to_svg reports a failure when asked for a chart
-            _start()
-
-    thread = threading.Thread(target=start, name="tracker-chart-warm-up", daemon=True)
-    thread.start()
-    return thread
+    try:
+        import kaleido  # noqa: F401
+    except ImportError:
+        return None
+    with _lock:
+        browser = _start()
+    return browser.thread
 
 
 _PATTERN = re.compile(r"<pattern\b.*?</pattern>", re.S)

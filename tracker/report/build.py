@@ -1,9 +1,11 @@
 """Build the board pack (a tagged PDF/UA document), keep it, and hand kept packs back.
 
-`build_pack` gathers the content from the views (`tracker.report.content`), draws each chart as SVG through
-kaleido (`tracker.charts.export`; without a browser each chart becomes its data table), renders the Jinja2
-template with the print stylesheet through WeasyPrint, and stores the PDF's bytes with its period, author,
-time, SHA-256 and page count, with an audit event in the same transaction.
+`build_pack` gathers the content from the views (`tracker.report.content`), asking the browser for each chart as
+SVG as soon as its figure is made (`tracker.charts.export`, drawn while the rest is gathered, and kept by content
+so the same figure is never drawn twice in a process; without a browser each chart becomes its data table), sets
+the pages with Typst (`pack.typ`, fed the content as JSON data and the charts as SVG inputs: a tagged PDF/UA-1
+file), and stores the PDF's bytes with its period, author, time, SHA-256 and page count, with an audit event in
+the same transaction.
 
 Example:
     >>> from tracker.db import open_engine
@@ -15,13 +17,14 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import hashlib
+import json
+import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -35,15 +38,13 @@ from tracker.auth import Actor, require
 from tracker.config import get_settings
 from tracker.models import BoardPack, utcnow
 from tracker.records import PackInfo
-from tracker.report.content import PackChart, PackContent, PackRound, Previous, gather, round_name
+from tracker.report.content import PackChart, PackContent, PackRound, Previous, Table, gather, round_name
 from tracker.summary import plan_info
 from tracker.text import day
 from tracker.views.changes import round_marks, since_last_round
 
 HERE = Path(__file__).resolve().parent
-TEMPLATES = HERE / "templates"
-STYLESHEET = HERE / "pack.css"
-PDF_VARIANT = "pdf/ua-1"
+SOURCE = HERE / "pack.typ"
 # A table of at most this many rows is kept on one page (with what it explains); a longer one may continue on the
 # next page under its repeated header.
 KEEP_ROWS = 15
@@ -169,109 +170,93 @@ def built_text(ts: datetime) -> str:
         return f"{day(ts)} at {ts:%H:%M} UTC"
 
 
-CHART_SCHEME = "tracker-chart:"
-CHART_WAIT = 180.0  # seconds the pack waits for one chart (export.to_svg has its own, shorter, time limits)
+CHART_WAIT = 180.0  # seconds the pack waits for all its charts together (export has its own, shorter, limits)
 
 
 class ChartsFailed(RuntimeError):
-    """A chart could not be drawn: the pack is laid out again with data tables in place of the charts."""
+    """A chart could not be drawn: the pack is set with data tables in place of the charts."""
 
 
 class ChartDrawer:
-    """Draws the pack's charts as SVG in a background thread, in document order, while WeasyPrint lays the pages
-    out, so the layout never waits for the browser.
+    """Asks the browser for each of the pack's charts as soon as its figure is made (`add`, handed to `gather`),
+    so the charts are drawn while the rest of the content is gathered; `svgs` then waits for them all.
 
-    WeasyPrint is handed a blank SVG of each chart's exact size when it builds the page boxes (`fetch`); once every
-    page is laid out and before anything is painted, `swap_in` waits for each drawn chart and puts it in place of
-    its blank (same size, so the layout holds). A failure is raised as ChartsFailed, and the pack is then laid
-    out again with data tables in place of the charts.
-
-    Fetching anything but a chart is refused: the pack reads no file and no URL.
+    Charts already drawn in this process for the same figure come from `tracker.charts.export`'s cache.
     """
 
-    def __init__(self, content: PackContent, progress: Progress) -> None:
-        from concurrent.futures import Future, ThreadPoolExecutor
+    def __init__(self) -> None:
+        self._futures: list[tuple[PackChart, Future[str]]] = []
 
-        from tracker.charts.export import export_size
+    def add(self, ch: PackChart) -> None:
+        from tracker.charts import export
 
-        self.progress = progress
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker-pack-chart")
-        self._futures: dict[str, Future[str]] = {}
-        self._sizes: dict[str, tuple[int, int]] = {}
-        for i, ch in enumerate(content.all_charts(), start=1):
-            ch.src = f"{CHART_SCHEME}c{i}"
-            self._sizes[ch.src] = export_size(ch.chart.figure)
-            self._futures[ch.src] = self._pool.submit(self._draw, i, ch)
+        try:
+            future = export.submit_svg(ch.chart.figure)
+        except Exception as exc:  # handed on to `svgs`, which reports it
+            future = Future()
+            future.set_exception(exc)
+        self._futures.append((ch, future))
 
-    @staticmethod
-    def _draw(i: int, ch: PackChart) -> str:
-        from tracker.charts.export import accessible_svg, to_svg
+    def svgs(self, content: PackContent, progress: Progress) -> dict[str, str]:
+        """{input name: SVG} for every chart in `content`, each chart's `src` set to its input name; raises
+        ChartsFailed when one could not be drawn."""
+        from tracker.charts import export
 
-        return accessible_svg(to_svg(ch.chart.figure), label=f"{ch.title}. {ch.summary}", ident=f"c{i}")
-
-    def fetch(self, url: str) -> bytes:
-        """A blank SVG the size of the chart at `url`, for WeasyPrint's layout; ValueError for anything else."""
-        size = self._sizes.get(url)
-        if size is None:
-            raise ValueError(f"the board pack fetches nothing but its own charts, not {url[:80]!r}")
-        w, h = size
-        return f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}"/>'.encode()
-
-    def swap_in(self, document: Any) -> None:
-        """Put each drawn chart in place of its blank in the laid-out `document`, waiting for it if need be."""
-        from xml.etree import ElementTree
-
-        from weasyprint.formatting_structure.boxes import ReplacedBox
-        from weasyprint.images import SVGImage
-
-        # Every copy of a chart's box (layout copies boxes) shares one image object: replace its content once.
-        blanks: dict[str, Any] = {}
-        for page in document.pages:
-            for box in page._page_box.descendants():
-                if isinstance(box, ReplacedBox) and isinstance(box.replacement, SVGImage):
-                    url = getattr(box.replacement, "_base_url", None)
-                    if url in self._futures:
-                        blanks.setdefault(url, box.replacement)
-        for n, (url, future) in enumerate(self._futures.items(), start=1):
-            self.progress(f"Placing chart {n} of {len(self._futures)}", 0.55 + 0.2 * n / len(self._futures))
+        drawn = {id(ch): future for ch, future in self._futures}
+        charts = content.all_charts()
+        out: dict[str, str] = {}
+        deadline = time.monotonic() + CHART_WAIT
+        for n, ch in enumerate(charts, start=1):
+            progress(f"Drawing chart {n} of {len(charts)}", 0.3 + 0.4 * n / max(len(charts), 1))
+            future = drawn.get(id(ch))
+            if future is None:  # a chart gather made without telling the drawer: ask for it now
+                self.add(ch)
+                future = self._futures[-1][1]
             try:
-                svg = future.result(timeout=CHART_WAIT)
-                image = blanks[url]
-            except KeyError:
-                raise ChartsFailed("a chart could not be placed on its page") from None
+                if time.monotonic() > deadline:
+                    raise ChartsFailed(f"the charts were not drawn within {CHART_WAIT:g} s")
+                svg = export.wait_svg(future, first=n == 1)
+            except ChartsFailed:
+                raise
             except Exception as exc:  # ChartsUnavailable, or a timeout
                 raise ChartsFailed(str(exc) or type(exc).__name__) from exc
-            tree = _styles_as_attributes(ElementTree.fromstring(svg.encode("utf-8")))
-            # The same constructor WeasyPrint used for the blank, now with the drawn chart.
-            SVGImage.__init__(image, tree, url, image._url_fetcher, image._context)
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+            name = f"c{n}"
+            ch.src = name
+            out[name] = print_fonts(svg)
+        return out
 
 
-def _styles_as_attributes(tree: Any) -> Any:
-    """Move each element's `style="a: b; c: d"` into attributes `a="b" c="d"` (style winning over an attribute).
+_FONT_FAMILY = re.compile(r"font-family:\s*[^;\"]*")
+PRINT_FONTS = "font-family: 'Liberation Sans', 'DejaVu Sans', sans-serif"
+SYMBOL_FONTS = "font-family: 'DejaVu Sans', sans-serif; font-stretch: condensed"
+# Symbols Liberation Sans lacks (‖, and the Miscellaneous Symbols and Dingbats blocks: ✔ ✕ ⚠ ✓ …).
+_SYMBOLS = re.compile("[\u2016\u2600-\u27bf]")
+_TEXT = re.compile(r"(<text\b[^>]*>)(.*?)(?=</text>)", re.S)
 
-    WeasyPrint applies an SVG's style attributes exactly so, after parsing each one as CSS while painting: plotly
-    gives nearly every element one, and parsing them was a large part of painting the pack's charts. An SVG with
-    a stylesheet of its own is left alone (there, a style attribute must also win over the stylesheet's rules).
+
+def print_fonts(svg: str) -> str:
+    """The chart's text set in fonts as wide as those the browser drew it with, so a label the browser measured
+    and placed (right-aligned against an axis, say) fits where it was put.
+
+    plotly names 'Source Sans Pro', Helvetica, Arial, which Chromium finds as Liberation Sans (Arial's metrics)
+    through fontconfig's aliases, taking each symbol Liberation lacks (✔ ✕ ⚠) from DejaVu Sans. Typst takes font
+    names as written, so it is given Liberation Sans by name; and since it sets a whole text in one font that has
+    every character in it (the wider DejaVu Sans, for a label holding a symbol), a text with a symbol is given
+    DejaVu Sans Condensed, about as wide as Liberation Sans with DejaVu's symbols.
+
+    Example:
+        >>> print(print_fonts('<text style="font-family: Arial; font-size: 9px">D1 · ✔ Complete</text>'
+        ...                   '<text style="font-family: Arial">Actions</text>'))  # doctest: +NORMALIZE_WHITESPACE
+        <text style="font-family: 'DejaVu Sans', sans-serif; font-stretch: condensed; font-size: 9px">D1 · ✔
+        Complete</text><text style="font-family: 'Liberation Sans', 'DejaVu Sans', sans-serif">Actions</text>
     """
-    if any(el.tag.rsplit("}", 1)[-1] == "style" and (el.text or "").strip() for el in tree.iter()):
-        return tree
-    for el in tree.iter():
-        style = el.attrib.pop("style", None)
-        if not style:
-            continue
-        for declaration in style.split(";"):
-            name, colon, value = declaration.partition(":")
-            name = name.strip().lower()
-            if not colon or not name or name.startswith("-"):  # WeasyPrint ignores these too
-                continue
-            if "!" in value:  # !important: left to WeasyPrint's CSS parser
-                el.set("style", f"{el.get('style', '')}{declaration.strip()};")
-            else:
-                el.set(name, value.strip())
-    return tree
+
+    def text(m: re.Match[str]) -> str:
+        opening, body = m.group(1), m.group(2)
+        fonts = SYMBOL_FONTS if _SYMBOLS.search(body) else PRINT_FONTS
+        return _FONT_FAMILY.sub(fonts, opening) + _FONT_FAMILY.sub(fonts, body)
+
+    return _TEXT.sub(text, _FONT_FAMILY.sub(PRINT_FONTS, svg))
 
 
 def _no_charts(content: PackContent, why: str) -> None:
@@ -281,28 +266,99 @@ def _no_charts(content: PackContent, why: str) -> None:
 
 
 @functools.cache
-def _template() -> Any:
-    """The pack's Jinja2 template, compiled once per process."""
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=False,
-        lstrip_blocks=False,
-    )
-    return env.get_template("pack.html.j2")
+def _source() -> bytes:
+    """The pack's Typst source, read once per process."""
+    return SOURCE.read_bytes()
 
 
-def _import_weasyprint() -> None:
-    """Importing WeasyPrint takes most of a second: done on a thread while the figures are gathered."""
-    with contextlib.suppress(Exception):  # render_pdf imports it again and reports any failure there
-        import weasyprint  # noqa: F401
+def _runs(*parts: tuple[str, str]) -> list[dict[str, str]]:
+    """A table cell of several runs: (text, style) with style '' (plain), 'meta' (small, grey), 'strong' (bold,
+    kept on one line), 'bold' or 'break' (a line break)."""
+    return [{"text": t, "style": style} for t, style in parts if t or style == "break"]
 
 
-def render_html(content: PackContent, *, author: str, author_full: str) -> str:
-    """The pack as HTML (Jinja2, autoescaped), ready for WeasyPrint."""
+def _what(what: str, overdue: bool) -> list[dict[str, str]]:
+    """An action's text, with '⚠ overdue' after it (kept on one line) when it is."""
+    return _runs((what, ""), (" ", "") if overdue else ("", ""), ("⚠ overdue" if overdue else "", "strong"))
+
+
+def _table(t: Table | None, *, bold: tuple[int, ...] = ()) -> dict[str, Any] | None:
+    """A `Table` as the Typst template reads it."""
+    if t is None:
+        return None
+    return {
+        "columns": t.columns,
+        "rows": t.rows,
+        "numeric": sorted(t.numeric),
+        "nowrap": sorted(t.nowrap),
+        "bold": list(bold),
+        "widths": [float(w.rstrip("%")) for w in t.widths] if t.widths else [1.0] * len(t.columns),
+        "compact": t.compact,
+        "classes": t.row_classes or [""] * len(t.rows),
+        "keep": len(t.rows) <= KEEP_ROWS,
+        "note": t.note,
+        "empty": t.empty,
+    }
+
+
+def _rich_table(
+    columns: list[str],
+    widths: list[float],
+    rows: list[list[Any]],
+    *,
+    numeric: tuple[int, ...] = (),
+    bold: tuple[int, ...] = (),
+    classes: list[str] | None = None,
+    compact: bool = False,
+    size: float | None = None,
+) -> dict[str, Any]:
+    return {
+        "columns": columns,
+        "rows": rows,
+        "numeric": list(numeric),
+        "nowrap": [],
+        "bold": list(bold),
+        "widths": widths,
+        "compact": compact,
+        "classes": classes or [""] * len(rows),
+        "keep": len(rows) <= KEEP_ROWS,
+        "note": "",
+        "empty": "None.",
+        "size": size,
+    }
+
+
+def _chart(ch: PackChart) -> dict[str, Any]:
+    from tracker.charts.export import WIDTH, export_size
+
+    w, h = export_size(ch.chart.figure)
+    return {
+        "title": ch.title,
+        "summary": ch.summary,
+        "alt": f"{ch.title}. {ch.summary}",
+        "svg": ch.src,
+        # Printed at the text's width (180 mm for WIDTH px), unless that would be taller than 200 mm.
+        "tall": h * 180.0 / (w or WIDTH) > 200.0,
+        "data": _table(ch.data),
+    }
+
+
+def pack_data(content: PackContent, *, author: str, author_full: str) -> dict[str, Any]:
+    """Everything the Typst template (pack.typ) prints, as JSON-ready data: text stays text (it is never read as
+    markup), each chart names the input its SVG comes in (`src`) or carries its data table instead.
+
+    Example:
+        >>> from tracker.report.content import gather
+        >>> from tracker.db import open_engine
+        >>> with Session(open_engine("sqlite://")) as s:
+        ...     c = gather(session=s, period_start=date(2020, 1, 1), period_end=date(2020, 1, 1),
+        ...                changes_from=date(2020, 1, 1), previous=None, title="Board pack",
+        ...                built_at=datetime(2020, 1, 2, tzinfo=UTC), built_by="a@uni.ac.uk",
+        ...                confidentiality="Confidential", plan=None)
+        >>> d = pack_data(c, author="A", author_full="A (a@uni.ac.uk)")
+        >>> d["title"], d["verdict"], d["sections"][0]
+        ('Board pack', None, ('headline', 'Headline figures'))
+    """
     c = content
     dates = f"{day(c.period_start)} to {day(c.period_end)}"
     period = f"the {c.round.name}, {dates}" if c.round is not None else dates
@@ -333,114 +389,266 @@ def render_html(content: PackContent, *, author: str, author_full: str) -> str:
         )
         if x
     )
-    return str(
-        _template().render(
-            c=c,
-            author=author,
-            author_full=author_full,
-            subject=f"Technician Commitment board pack for {period}",
-            built_iso=c.built_at.isoformat(timespec="seconds"),
-            built_text=built_text(c.built_at),
-            period_text=period,
-            changes_text=changes_text,
-            compared_text=compared,
-            running_title=running,
-            chromium_hint="Charts need Chromium: apt-get install chromium",
-            day=day,
-            keep_rows=KEEP_ROWS,
+    verdict: dict[str, Any] | None = None
+    if c.verdict is not None:
+        v = c.verdict
+        attention = None
+        if v.attention:
+            attention = _rich_table(
+                ["Ref", "Action", "Owners", "Status", "Done", "Latest note"],
+                [6, 28, 19, 11, 6.5, 29.5],
+                [
+                    [
+                        a.ref,
+                        _what(a.what, a.overdue),
+                        a.owners,
+                        a.status,
+                        a.percent,
+                        _runs((a.note, ""), (f" ({a.note_date})", "meta")),
+                    ]
+                    for a in v.attention
+                ],
+                numeric=(4,),
+                bold=(2, 3),
+                size=7.8,
+            )
+        total = v.attention_total
+        verdict = {
+            "pace": v.pace,
+            "status_line": v.status_line,
+            "lines": [x for x in (v.actions_line, v.evidence_line, v.measures_line) if x],
+            "attention_heading": f"At risk or delayed: {total:,} action{'' if total == 1 else 's'}"
+            if total
+            else "At risk or delayed: none",
+            "attention": attention,
+            "attention_more": v.attention_more,
+            "changes_heading": f"What changed since the last {'round' if c.round else 'pack'}",
+            "changes_window": v.changes_window,
+            "changes": v.changes,
+            "gaps": v.gaps,
+        }
+    actions = None
+    if c.actions:
+        if c.compact:
+            actions = _rich_table(
+                ["Ref", "Action", "Owners", "Status", "% done", "Latest note"],
+                [6, 30, 17, 11.5, 7.5, 28],
+                [
+                    [
+                        a.ref,
+                        _what(a.what, a.overdue),
+                        a.owners,
+                        a.status,
+                        a.percent,
+                        _runs((a.note, ""), (f" ({a.note_date})", "meta")),
+                    ]
+                    for a in c.actions
+                ],
+                numeric=(4,),
+                bold=(3,),
+                classes=["troubled" if a.troubled else "" for a in c.actions],
+                compact=True,
+                size=7.3,
+            )
+        else:
+            actions = _rich_table(
+                ["Ref", "Action; owners, pillars and due date", "Status", "% complete", "Latest note"],
+                [6.5, 42, 12.5, 9, 30],
+                [
+                    [
+                        a.ref,
+                        _runs(
+                            (a.what, ""),
+                            ("", "break"),
+                            (f"{a.owners} · {a.pillars} · due {a.due}", "meta"),
+                            (" ", "") if a.overdue else ("", ""),
+                            ("⚠ overdue" if a.overdue else "", "strong"),
+                        ),
+                        a.status,
+                        a.percent,
+                        _runs((a.note, ""), (f" ({a.note_date})", "meta")),
+                    ]
+                    for a in c.actions
+                ],
+                numeric=(3,),
+                bold=(2,),
+                classes=["troubled" if a.troubled else "" for a in c.actions],
+            )
+        actions["keep"] = False
+    n = len(c.actions or [])
+    if c.troubled:
+        order = f"the {c.troubled} at risk or delayed first, then the rest"
+    else:
+        order = "none is at risk or delayed; listed"
+    overdue = f" {c.overdue} {'is' if c.overdue == 1 else 'are'} overdue (⚠)." if c.overdue else ""
+    facts = [
+        ("Reporting period", period),
+        ("Figures as they stood on", day(c.period_end)),
+        ("Changes reported", changes_text),
+    ]
+    if c.plan:
+        facts.append(
+            ("Action plan", f"{c.plan.title}: {c.plan.months} months, {day(c.plan.start)} to {day(c.plan.end)}")
         )
-    )
+    facts += [("Built", built_text(c.built_at)), ("Built by", author_full)]
+    ev = c.evidence
+    workforce_lead = ""
+    if c.changes and c.changes.workforce:
+        wfc = c.changes.workforce
+        workforce_lead = f"Snapshot of {day(wfc.from_date) if wfc.from_date else '(none)'} against {day(wfc.to_date)};"
+    return {
+        "title": c.title,
+        "author": author,
+        "subject": f"Technician Commitment board pack for {period}",
+        "keywords": ["Technician Commitment", "board pack", *([c.institution] if c.institution else [])],
+        "running_title": running,
+        "confidentiality": c.confidentiality,
+        "heading_who": c.institution or "Technician Commitment",
+        "heading_what": f"Board pack for {period}",
+        "plan_line": (
+            f"The {c.plan.months}-month action plan runs from {day(c.plan.start)} to {day(c.plan.end)}. "
+            f"Figures as they stood on {day(c.period_end)}."
+            if c.plan
+            else ""
+        ),
+        "plan": c.plan.title if c.plan else None,
+        "in_brief": c.in_brief,
+        "verdict": verdict,
+        "sections": list(c.sections),
+        "section_names": {key: f"{i}. {name}" for i, (key, name) in enumerate(c.sections, start=1)},
+        "facts": facts,
+        "charts_note": c.charts_note,
+        "status_key": [f"{symbol} {label}" for symbol, label in c.status_key],
+        "rounding_at": c.rounding_at,
+        "rounding_note": c.rounding_note,
+        "built_text": built_text(c.built_at),
+        "chromium_hint": "Charts need Chromium: apt-get install chromium",
+        "period_end_text": day(c.period_end),
+        "figures": [{"label": f.label, "value": f.value, "explanation": f.explanation} for f in c.figures],
+        "theme_table": _table(c.theme_table),
+        "pillar_table": _table(c.pillar_table),
+        "pillar_note": ev.pillar_note if ev else "",
+        "timeline_note": c.timeline_note,
+        "actions": actions,
+        "actions_lead": (
+            f"All {n} actions as they stood on {day(c.period_end)}: {order} in plan order.{overdue}" if n else ""
+        ),
+        "action_count": n,
+        "compact": c.compact,
+        "compared_text": compared,
+        "changes_summary": c.changes.summary if c.changes else "Nothing to compare.",
+        "status_changes": _table(c.status_changes),
+        "new_evidence_lead": (
+            f"{ev.since_last:,} item{'' if ev.since_last == 1 else 's'} dated in this window (a corrected item is "
+            "counted once, as its correction)."
+            if ev and ev.since_last
+            else ""
+        ),
+        "new_evidence": _table(c.new_evidence),
+        "action_changes": _table(c.action_changes),
+        "measure_changes": _table(c.measure_changes),
+        "workforce_lead": workforce_lead,
+        "workforce_changes": _table(c.workforce_changes),
+        "evidence_lead": (
+            f"{ev.in_period:,} evidence item{'' if ev.in_period == 1 else 's'} received in the period ({period}). "
+            f"To date: {c.evidence_summary}"
+            if ev
+            else ""
+        ),
+        "evidence_table": _table(c.evidence_table),
+        "evidence_table_note": c.evidence_table_note,
+        "evidence_chart_note": c.evidence_chart_note,
+        "measures_table": _table(c.measures_table),
+        "snapshot": day(c.snapshot) if c.snapshot else None,
+        "snapshot_note": c.snapshot_note,
+        "suppressed": ", ".join(c.suppressed),
+        "workforce_figures": [
+            {"label": f.label, "value": f.value, "explanation": f.explanation} for f in c.workforce_figures
+        ],
+        "fte_table": _table(c.fte_table),
+        "gender_table": _table(c.gender_table),
+        "flags_table": _table(c.flags_table),
+        "grade_table": _table(c.grade_table),
+        "trend_table": _table(c.trend_table),
+        "charts": {key: [_chart(ch) for ch in group] for key, group in c.charts.items()},
+    }
 
 
-def header_scopes(_document: Any, pdf: Any) -> None:
-    """Give each table header cell in the PDF's structure tree its /Scope: /Column for a header cell in a table's
-    head, /Row for one in its body (the template writes `scope="col"` in `<thead>` and `scope="row"` in
-    `<tbody>`, and nowhere else, so the two say the same).
+_compile_lock = threading.Lock()
 
-    WeasyPrint 70 links data cells to their headers (/Headers and /ID) but writes no /Scope on the header cells,
-    where PDF/UA checkers look for it (pdfua's rule UA-15-003). Passed to WeasyPrint's `write_pdf` as its
-    `finisher`, which is handed the pydyf PDF just before it is written.
+
+def render_pdf(data: dict[str, Any], svgs: dict[str, str] | None = None, *, built_at: datetime | None = None) -> bytes:
+    """The pack's PDF: pack.typ set by Typst with `data` (`pack_data`) and the charts' SVGs (by input name), as
+    tagged PDF/UA-1, A4. It reads no file but its own template and fetches nothing.
 
     Example:
-        >>> import pydyf
-        >>> pdf = pydyf.PDF()
-        >>> head = pydyf.Dictionary({"Type": "/StructElem", "S": "/THead"}); pdf.add_object(head)
-        >>> row = pydyf.Dictionary({"Type": "/StructElem", "S": "/TR", "P": head.reference}); pdf.add_object(row)
-        >>> th = pydyf.Dictionary({"Type": "/StructElem", "S": "/TH", "P": row.reference, "A": pydyf.Dictionary()})
-        >>> pdf.add_object(th)
-        >>> header_scopes(None, pdf)
-        >>> th["A"]["Scope"]
-        '/Column'
+        >>> pdf = render_pdf(pack_data(c, author="A", author_full="A"))  # doctest: +SKIP
+        >>> pdf[:5]  # doctest: +SKIP
+        b'%PDF-'
     """
-    import pydyf
+    import typst
 
-    def parent(element: Any) -> Any:
-        ref = element.get("P")
-        return pdf.objects[int(ref.split()[0])] if isinstance(ref, bytes) else None
-
-    for obj in pdf.objects:
-        if not isinstance(obj, dict) or obj.get("Type") != "/StructElem" or obj.get("S") != "/TH":
-            continue
-        tr = parent(obj)
-        group = parent(tr) if tr is not None else None
-        in_head = group is not None and group.get("S") == "/THead"
-        attributes = obj.setdefault("A", pydyf.Dictionary({"O": "/Table"}))
-        attributes["Scope"] = "/Column" if in_head else "/Row"
+    inputs = {"data": json.dumps(data, ensure_ascii=False, default=str), **(svgs or {})}
+    with _compile_lock:  # one compile at a time per process: each already uses what the machine has
+        pdf = typst.compile(
+            _source(),
+            sys_inputs=inputs,
+            pdf_standards=["ua-1"],
+            timestamp=built_at.replace(microsecond=0) if built_at is not None and built_at.tzinfo else None,
+        )
+    assert isinstance(pdf, bytes)
+    return pdf
 
 
-@contextlib.contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while WeasyPrint works.
+def row_headers(pdf: bytes) -> tuple[bytes, int]:
+    """(the PDF, its page count): the PDF with the first cell of every table body row tagged as a row header
+    (/TH with /Scope /Row), written with its objects compressed into object streams.
 
-    Laying out a long pack makes hundreds of thousands of objects, and the collector scans them again and again
-    as they pile up: measured at one to three seconds of the large institution's pack. Reference counting still
-    frees nearly all of them (a pack leaves a few thousand cyclic objects, collected once it is resumed)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def render_pdf(
-    html: str,
-    *,
-    charts: Callable[[str], bytes] | None = None,
-    before_paint: Callable[[Any], None] | None = None,
-    progress: Progress | None = None,
-) -> tuple[bytes, int]:
-    """(PDF bytes, page count): WeasyPrint, A4 print stylesheet, tagged PDF/UA-1.
-
-    The document fetches nothing but its charts, from `charts(url)` (SVG bytes): no file, no network.
-    `before_paint(document)` runs once the pages are laid out, before they are painted into the PDF.
+    Every table in the pack names its row in its first column (a ref, a theme, a faculty), as its header row
+    names the columns; Typst tags the header row's cells /TH with /Scope /Column, but offers row headers only
+    behind a feature flag the `typst` package cannot set, so they are tagged here, with pikepdf, after Typst.
 
     Example:
-        >>> pdf, pages = render_pdf('<html lang="en-GB"><title>t</title><p>Hello</p></html>')  # doctest: +SKIP
-        >>> pdf[:5], pages  # doctest: +SKIP
-        (b'%PDF-', 1)
+        >>> pdf, pages = row_headers(render_pdf(pack_data(content, author="A", author_full="A")))  # doctest: +SKIP
     """
-    from weasyprint import CSS, HTML
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
+    import io
 
-    class ChartsOnly(URLFetcher):  # type: ignore[misc]
-        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-            if charts is None or not url.startswith(CHART_SCHEME):
-                raise ValueError(f"the board pack fetches nothing but its own charts, not {url[:80]!r}")
-            return URLFetcherResponse(url, charts(url), {"Content-Type": "image/svg+xml"})
+    import pikepdf
 
-    with _cycle_collector_paused():
-        document = HTML(string=html, base_url=str(HERE), url_fetcher=ChartsOnly()).render(
-            stylesheets=[CSS(filename=str(STYLESHEET))]
-        )
-        if before_paint is not None:
-            before_paint(document)
-        if progress is not None:
-            progress(f"Writing the PDF ({len(document.pages)} pages)", 0.8)
-        pdf = document.write_pdf(pdf_variant=PDF_VARIANT, finisher=header_scopes)
-    assert pdf is not None
-    return bytes(pdf), len(document.pages)
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        root = doc.Root.get("/StructTreeRoot")
+        todo = [root] if root is not None else []
+        while todo:
+            el = todo.pop()
+            k = el.get("/K")
+            kids: list[Any] = list(k) if isinstance(k, pikepdf.Array) else [k]
+            elements = [x for x in kids if isinstance(x, pikepdf.Dictionary) and "/S" in x]
+            role = el.get("/S")
+            if role == "/TR":
+                parent = el.get("/P")
+                if parent is None or parent.get("/S") != "/THead":
+                    cells = [k for k in elements if k.get("/S") in ("/TD", "/TH")]
+                    if cells and cells[0].get("/S") == "/TD":
+                        _make_row_header(cells[0])
+                continue
+            todo.extend(elements)
+        pages = len(doc.pages)
+        out = io.BytesIO()
+        doc.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
+    return out.getvalue(), pages
+
+
+def _make_row_header(cell: Any) -> None:
+    import pikepdf
+
+    cell.S = pikepdf.Name("/TH")
+    attributes = cell.get("/A")
+    dicts = list(attributes) if isinstance(attributes, pikepdf.Array) else [attributes] if attributes else []
+    table = next((a for a in dicts if isinstance(a, pikepdf.Dictionary) and a.get("/O") == "/Table"), None)
+    if table is None:
+        table = pikepdf.Dictionary(O=pikepdf.Name("/Table"))
+        cell.A = pikepdf.Array([table, *dicts])
+    table.Scope = pikepdf.Name("/Row")
 
 
 def build_pack(
@@ -529,12 +737,16 @@ def build_pack(
     title = f"Board pack{': ' + who if who else ''}, {named}{day(start)} to {day(end)}"
 
     report("Gathering the figures", 0.08)
-    threading.Thread(target=_import_weasyprint, name="tracker-pack-import", daemon=True).start()
+    drawer: ChartDrawer | None = None
+    notes: list[str] = []
     if charts:
-        # The browser takes a few seconds to start: let it start while the figures are gathered.
-        from tracker.charts.export import warm_up
+        from tracker.charts.export import charts_available, warm_up
 
-        warm_up()
+        if charts_available()[0]:
+            # The browser takes a second or more to start: let it start while the figures are gathered, and
+            # draw each chart as soon as its figure is made.
+            warm_up()
+            drawer = ChartDrawer()
     content = gather(
         session=session,
         period_start=start,
@@ -547,9 +759,10 @@ def build_pack(
         confidentiality=get_settings().confidentiality,
         plan=plan,
         since_round=rounds,
+        on_chart=drawer.add if drawer is not None else None,
     )
-    notes: list[str] = []
-    drawer: ChartDrawer | None = None
+    svgs: dict[str, str] = {}
+    has_charts = False
     if content.all_charts():
         from tracker.charts.export import INSTALL_HINT, charts_available
 
@@ -557,36 +770,24 @@ def build_pack(
         if not charts:
             _no_charts(content, f"Charts were left out when this pack was built. {INSTALL_HINT}.")
             notes.append("Charts left out (charts=False): each chart's data table is printed instead.")
-        elif not ok:
+        elif drawer is None or not ok:
             _no_charts(content, why)
             notes.append(why)
         else:
-            drawer = ChartDrawer(content, report)
+            try:
+                svgs = drawer.svgs(content, report)
+                has_charts = True
+            except ChartsFailed as exc:
+                # A chart could not be drawn: every chart is printed as its data table.
+                _no_charts(content, f"{exc}")
+                notes.append(str(exc))
     if plan is None:
         notes.append("No action plan is loaded: the pack says so and reports only what is held.")
 
-    report("Laying out the pages", 0.25)
-    html = render_html(content, author=author, author_full=author_full)
-    has_charts = drawer is not None
-    try:
-        try:
-            pdf, pages = render_pdf(
-                html,
-                charts=drawer.fetch if drawer else None,
-                before_paint=drawer.swap_in if drawer else None,
-                progress=report,
-            )
-        except ChartsFailed as exc:
-            # A chart could not be drawn: lay the pack out again with every chart as its data table.
-            report("Laying out the pages again, with tables for the charts", 0.75)
-            has_charts = False
-            _no_charts(content, f"{exc}")
-            notes.append(str(exc))
-            html = render_html(content, author=author, author_full=author_full)
-            pdf, pages = render_pdf(html, progress=report)
-    finally:
-        if drawer is not None:
-            drawer.close()
+    report("Setting the pages", 0.75)
+    data = pack_data(content, author=author, author_full=author_full)
+    pdf, pages = row_headers(render_pdf(data, svgs, built_at=built_at))
+    report(f"Set {pages} pages", 0.9)
 
     report("Keeping the pack", 0.96)
     digest = hashlib.sha256(pdf).hexdigest()

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -126,7 +127,7 @@ def _numeric(v: Any) -> bool:
 
 
 def column_widths(columns: list[str], rows: list[list[str]], *, compact: bool = False) -> list[str]:
-    """CSS percentages for a fixed table layout (far faster for WeasyPrint than measuring every cell).
+    """CSS percentages for a fixed table layout (the columns are set from the text, not measured cell by cell).
 
     Each column first gets the room its longest word needs (and its bold heading's), or its longest value when
     every value is short (dates, statuses, counts: kept on one line); what is left of the page's width goes to
@@ -238,7 +239,7 @@ class PackChart:
     summary: str
     chart: Chart
     data: Table
-    src: str | None = None  # where WeasyPrint fetches the drawn chart (None: print the data table instead)
+    src: str | None = None  # the Typst input holding the drawn chart's SVG (None: print the data table instead)
 
 
 def pack_chart(chart: Chart, *, title: str | None = None) -> PackChart:
@@ -487,9 +488,17 @@ class PackContent:
     suppressed: list[str] = field(default_factory=list)
     # charts, by section
     charts: dict[str, list[PackChart]] = field(default_factory=dict)
+    # told of each chart as it is added (the pack starts drawing it at once); not printed
+    on_chart: Callable[[PackChart], None] | None = None
 
     def all_charts(self) -> list[PackChart]:
         return [c for group in self.charts.values() for c in group]
+
+    def add_chart(self, key: str, chart: PackChart) -> None:
+        """Add a chart to section `key`, its figure final, and tell `on_chart` of it."""
+        self.charts.setdefault(key, []).append(chart)
+        if self.on_chart is not None:
+            self.on_chart(chart)
 
 
 def _chunks(items: list[Any], n: int) -> list[list[Any]]:
@@ -513,20 +522,22 @@ def gather(
     confidentiality: str,
     plan: PlanInfo | None,
     since_round: PackRound | None = None,
+    on_chart: Callable[[PackChart], None] | None = None,
 ) -> PackContent:
     """The pack's content for the period, the state of things as they stood on `period_end`, and what changed
-    after `changes_from` up to `period_end`. `since_round` names the update rounds a pack built "since the last
-    round" covers (its "what changed" is then titled and worded by round, not by pack).
+        after `changes_from` up to `period_end`. `since_round` names the update rounds a pack built "since the last
+        round" covers (its "what changed" is then titled and worded by round, not by pack). `on_chart(chart)` is
+    called for each chart as soon as its figure is final (the pack starts drawing it then).
 
-    Example:
-        >>> from tracker.db import open_engine
-        >>> with Session(open_engine("sqlite://")) as s:
-        ...     c = gather(session=s, period_start=date(2020, 1, 1), period_end=date(2020, 1, 1),
-        ...                changes_from=date(2020, 1, 1), previous=None, title="Board pack",
-        ...                built_at=datetime(2020, 1, 2), built_by="a@uni.ac.uk", confidentiality="Confidential",
-        ...                plan=None)
-        >>> c.actions is None, c.in_brief
-        (True, 'No action plan is loaded yet, so there is no progress to report.')
+        Example:
+            >>> from tracker.db import open_engine
+            >>> with Session(open_engine("sqlite://")) as s:
+            ...     c = gather(session=s, period_start=date(2020, 1, 1), period_end=date(2020, 1, 1),
+            ...                changes_from=date(2020, 1, 1), previous=None, title="Board pack",
+            ...                built_at=datetime(2020, 1, 2), built_by="a@uni.ac.uk", confidentiality="Confidential",
+            ...                plan=None)
+            >>> c.actions is None, c.in_brief
+            (True, 'No action plan is loaded yet, so there is no progress to report.')
     """
     c = PackContent(
         title=title,
@@ -541,6 +552,7 @@ def gather(
         changes_from=changes_from,
         round=since_round,
         status_key=[(s.symbol, s.label) for s in STATUS_STYLE.values()],
+        on_chart=on_chart,
     )
     if since_round is not None:
         c.sections = tuple((k, ROUND_CHANGES if k == "changes" else name) for k, name in SECTIONS)
@@ -574,7 +586,7 @@ def _plan_sections(session: Session, c: PackContent, as_of: date) -> list[Schedu
     c.figures = list(home.figures)
     c.gaps = [g.text for g in home.gaps]
     if home.by_status is not None:
-        c.charts["headline"].append(pack_chart(home.by_status))
+        c.add_chart("headline", pack_chart(home.by_status))
 
     pv = plan_view(session=session, as_of=as_of)
     actions = pv.actions
@@ -600,11 +612,12 @@ def _plan_sections(session: Session, c: PackContent, as_of: date) -> list[Schedu
     if by_theme:
         from tracker.report.charts import status_by_theme
 
-        c.charts["status"].append(pack_chart(status_by_theme(by_theme)))
+        c.add_chart("status", pack_chart(status_by_theme(by_theme)))
 
     pillars = pillars_view(session=session, as_of=as_of)
     c.pillar_table = table(pillars.pillar_rows(), empty="No actions.")
-    c.charts["status"] += [pack_chart(ch) for ch in pillars.charts]
+    for ch in pillars.charts:
+        c.add_chart("status", pack_chart(ch))
     pillar_entries = sum(r.evidence_items for r in pillars.pillars)
 
     # The timeline: one chart per ROWS_PER_CHART actions, so no chart is taller than a page. A large plan's
@@ -645,7 +658,7 @@ def _plan_sections(session: Session, c: PackContent, as_of: date) -> list[Schedu
             # The chart's own title says how it is drawn (a schedule, or work done against time).
             name = ch.title + (": actions needing attention" if compact else "")
             title = _part(name, len(parts), first, first + len(chunk) - 1, len(on_timeline), "actions")
-            c.charts["timeline"].append(pack_chart(ch, title=title))
+            c.add_chart("timeline", pack_chart(ch, title=title))
 
     # Every action: at risk and delayed first, then the rest, each group in plan order.
     ordered = [a for a in actions if a.status in TROUBLED] + [a for a in actions if a.status not in TROUBLED]
@@ -720,7 +733,7 @@ def _plan_sections(session: Session, c: PackContent, as_of: date) -> list[Schedu
     if len(actions) <= ROWS_PER_CHART:
         ch = ev.charts[0]
         _fit(ch, len(actions))
-        c.charts["evidence"].append(pack_chart(ch))
+        c.add_chart("evidence", pack_chart(ch))
     else:
         c.evidence_chart_note = (
             f"With {len(actions):,} actions, the chart of each action's evidence over time would run to "
@@ -774,14 +787,14 @@ def _plan_sections(session: Session, c: PackContent, as_of: date) -> list[Schedu
     if ev.measures and len(ev.measures) <= ROWS_PER_CHART and len(ev.charts) > 1:
         ch = ev.charts[1]
         _fit(ch, len(ev.measures))
-        c.charts["measures"].append(pack_chart(ch))
+        c.add_chart("measures", pack_chart(ch))
     elif ev.measures:
         # Too many for one chart: the ones furthest from their targets, which is where a board looks.
         behind = sorted(ev.measures, key=lambda m: (m.progress is None, m.progress or 0.0))[:COMPACT_CHART_ROWS]
         ch = measures_progress(behind)
         _fit(ch, len(behind))
         title = f"The {len(behind)} measures furthest from their targets (of {len(ev.measures):,})"
-        c.charts["measures"].append(pack_chart(ch, title=title))
+        c.add_chart("measures", pack_chart(ch, title=title))
     return actions
 
 
@@ -847,7 +860,7 @@ def _changes(session: Session, c: PackContent, start: date, end: date) -> None:
             # The builder ticks every whole number (dtick=1): with hundreds of actions that is hundreds of
             # overlapping labels, so let plotly choose the ticks.
             page.status_chart.figure.update_xaxes(dtick=None)
-        c.charts["changes"].append(pack_chart(page.status_chart))
+        c.add_chart("changes", pack_chart(page.status_chart))
 
 
 def _verdict(c: PackContent, actions: list[ScheduledAction], work_pct: int, time_pct: int) -> Verdict:
@@ -1003,4 +1016,5 @@ def _workforce(session: Session, c: PackContent, as_of: date) -> None:
     c.grade_table = table(wf.gender_by_grade_rows(), total_label=total_label)
     c.trend_table = table(wf.trend_rows())
     c.suppressed = list(wf.suppressed)
-    c.charts["workforce"] = [pack_chart(ch) for ch in wf.charts]
+    for ch in wf.charts:
+        c.add_chart("workforce", pack_chart(ch))

@@ -41,6 +41,8 @@ from tracker.views.workforce import workforce_view
 ROWS_PER_CHART = 36
 FULL_ROWS = 20
 ROW_PX = 22
+# The measures chart labels each row with two lines (the measure, then its figures): those rows get more.
+TWO_LINE_ROW_PX = 36
 # Past this many actions the pack is set compactly: long texts are shortened (the app holds them whole) and
 # the per-action evidence chart, which would run to many pages, is left out.
 COMPACT_OVER = 40
@@ -786,13 +788,13 @@ def _plan_sections(session: Session, c: PackContent, as_of: date) -> list[Schedu
         )
     if ev.measures and len(ev.measures) <= ROWS_PER_CHART and len(ev.charts) > 1:
         ch = ev.charts[1]
-        _fit(ch, len(ev.measures))
+        _fit(ch, len(ev.measures), row_px=TWO_LINE_ROW_PX)
         c.add_chart("measures", pack_chart(ch))
     elif ev.measures:
         # Too many for one chart: the ones furthest from their targets, which is where a board looks.
         behind = sorted(ev.measures, key=lambda m: (m.progress is None, m.progress or 0.0))[:COMPACT_CHART_ROWS]
         ch = measures_progress(behind)
-        _fit(ch, len(behind))
+        _fit(ch, len(behind), row_px=TWO_LINE_ROW_PX)
         title = f"The {len(behind)} measures furthest from their targets (of {len(ev.measures):,})"
         c.add_chart("measures", pack_chart(ch, title=title))
     return actions
@@ -810,10 +812,11 @@ def _room_on_the_right(chart: Chart) -> None:
         chart.figure.update_xaxes(range=[lo.isoformat(), (hi + (hi - lo) / 10).isoformat()])
 
 
-def _fit(chart: Chart, rows: int) -> None:
-    """Past FULL_ROWS rows, give each row ROW_PX pixels, so a part of up to ROWS_PER_CHART rows fits a page."""
+def _fit(chart: Chart, rows: int, *, row_px: int = ROW_PX) -> None:
+    """Past FULL_ROWS rows, give each row `row_px` pixels, so a part of up to ROWS_PER_CHART rows fits a page
+    (a chart taller than 200 mm as printed is scaled down to that)."""
     if rows > FULL_ROWS:
-        chart.figure.update_layout(height=110 + ROW_PX * rows)
+        chart.figure.update_layout(height=110 + row_px * rows)
 
 
 def _short(text: str, limit: int) -> str:

@@ -14,7 +14,8 @@ skeleton, and every plotly chart container on the page (`[data-testid="stPlotlyC
 once the run has finished) holds its drawn `.main-svg`. After a sidebar click the previous page still looks
 finished, so the clock stops only once the URL names the new page and a new run has started since the click
 (tests/browser_util.follow_link's condition) and then that page is drawn. After each stop an untimed check waits
-0.3 s and looks again: a chart or run that came after the stop would be flagged in the table ("late").
+0.3 s and looks again: a chart or run that came after the stop would be flagged in the table ("late"). The table's
+"charts" column is the number of plotly charts counted, and waited for, at the stops.
 
 What is timed (wall clock in this process, from the click to the condition holding):
 
@@ -116,6 +117,7 @@ class Visit:
     seconds: float | None  # click to fully drawn; None: it did not finish (see note)
     run_s: float | None = None  # click to the script run finished (the server's part and the messages' trip)
     note: str = ""  # "late: ..." or an error shown on the page, or the timeout
+    charts: int | None = None  # plotly charts on the page when the clock stopped, every one drawn
 
 
 # The app's script run has finished (whatever is still to be drawn): taken between the two waits, so the table can
@@ -162,7 +164,7 @@ class Waiter:
             )
         if self.tab.locator(EXCEPTION).count() or self.tab.locator(ERROR_BOX).count():
             notes.append("an error is shown on the page")
-        return Visit(seconds, run_s, "; ".join(notes))
+        return Visit(seconds, run_s, "; ".join(notes), at_stop["charts"])
 
     def sign_in(self, email: str, password: str) -> Visit:
         """Fill in the sign-in form (untimed), then time "Sign in" -> signed in and Home fully drawn."""
@@ -328,6 +330,11 @@ def notes_of(visits: list[Visit]) -> str:
     return "; ".join(sorted({v.note for v in visits if v.note}))
 
 
+def charts_of(visits: list[Visit]) -> str:
+    """The plotly charts counted (and waited for) at the stops: one number, or each one seen."""
+    return "/".join(str(n) for n in sorted({v.charts for v in visits if v.charts is not None})) or "–"
+
+
 def fmt(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
@@ -351,6 +358,7 @@ def report(
     figures[f"browser_signin{suffix}_s"] = figure(signin)
     head = (
         "page",
+        "charts",
         "cold s (samples)",
         "warm s (samples)",
         "cold: run done s",
@@ -362,6 +370,7 @@ def report(
     table: list[tuple[str, ...]] = [
         (
             "sign-in -> Home drawn",
+            charts_of([r.signin for r in rounds]),
             f"{fmt(signin)} ({samples})",
             "",
             fmt(median_of([Visit(r.signin.run_s) for r in rounds])),
@@ -381,6 +390,7 @@ def report(
         table.append(
             (
                 f"{app_page.title} ({app_page.name})",
+                charts_of(cold_visits + warm_visits),
                 f"{fmt(cold)} ({'/'.join(fmt(v.seconds) for v in cold_visits)})",
                 f"{fmt(warm)} ({'/'.join(fmt(v.seconds) for v in warm_visits)})",
                 fmt(median_of([Visit(v.run_s) for v in cold_visits])),

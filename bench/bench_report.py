@@ -7,9 +7,11 @@ bench_pages.py) and copied to a fresh file for every run. Each run is its own pr
 report` would be: the figure is the wall time of `build_pack` in a fresh process (gathering the views while the
 browser starts and draws each chart as SVG, Typst setting the pages as PDF/UA, storing the pack), with the
 process's imports reported apart. The same process then builds the pack again (`again`: the charts come from
-the process's cache, as a second click on the Board report page would). The demo pack, the large pack without
-charts and, when bench/out holds the 10x database (or with --x10, which builds it), the pack at 10x are measured
-too. Prints a table and merges figures into bench/results.json; the packs are kept under bench/out/.
+the process's cache, as a second click on the Board report page would). `*_warm` cases time the same packs with
+the browser started and ready beforehand, as on the Board report page, which starts it when the page opens (the
+cold figure less the browser's start). The large pack without charts and, when bench/out holds the 10x database
+(or with --x10, which builds it), the pack at 10x are measured too. Prints a table and merges figures into
+bench/results.json; the packs are kept under bench/out/.
 Always exits 0: it reports misses.
 
 Example:
@@ -43,8 +45,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 
-def child(db_url: str, charts: bool, demo: bool, out: str) -> None:
-    """One measured build in this process; prints a JSON line with the figures."""
+def child(db_url: str, charts: bool, demo: bool, out: str, warm: bool = False) -> None:
+    """One measured build in this process; prints a JSON line with the figures. `warm`: the browser is started
+    and ready before the build is timed, as on the Board report page (which starts it when the page opens)."""
     t0 = time.perf_counter()
     from sqlmodel import Session
 
@@ -58,6 +61,11 @@ def child(db_url: str, charts: bool, demo: bool, out: str) -> None:
 
         with Session(engine) as s:
             load_demo(session=s)
+    if warm:
+        from tracker.charts.export import browser_ready, warm_up
+
+        warm_up()
+        browser_ready()
     imports = time.perf_counter() - t0
     cpu0 = time.process_time()
     t1 = time.perf_counter()
@@ -93,6 +101,7 @@ class Case:
     demo: bool = False
     backend: str = "sqlite"
     scale: float = 1.0
+    warm: bool = False
     runs: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""
 
@@ -117,6 +126,8 @@ def run_case(case: Case, cached: Path | None, workdir: Path, keep: Path | None, 
     ]
     if case.demo:
         cmd.append("--child-demo")
+    if case.warm:
+        cmd.append("--child-warm")
     if keep is not None:
         cmd += ["--child-out", str(keep)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
@@ -145,10 +156,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--child-charts", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--child-no-charts", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--child-demo", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--child-warm", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--child-out", default="", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
-        child(args.child, charts=not args.child_no_charts, demo=args.child_demo, out=args.child_out)
+        child(
+            args.child, charts=not args.child_no_charts, demo=args.child_demo, out=args.child_out, warm=args.child_warm
+        )
         return 0
 
     from bench_pages import cached_sqlite
@@ -162,7 +176,12 @@ def main(argv: list[str] | None = None) -> int:
     cases = [Case("large", charts=True, scale=args.scale)]
     databases = {args.scale: cached}
     if not args.large_only:
-        cases += [Case("large_no_charts", charts=False), Case("demo", charts=True, demo=True)]
+        cases += [
+            Case("large_warm", charts=True, warm=True),
+            Case("large_no_charts", charts=False),
+            Case("demo", charts=True, demo=True),
+            Case("demo_warm", charts=True, demo=True, warm=True),
+        ]
         if args.scale == 1 and not args.no_x10:
             x10 = OUT / cached.name.replace("large_x1_", "large_x10_")
             if args.x10 or (x10.exists() and x10.stat().st_size > 0):
@@ -221,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         """(the target as written, the limit in seconds) for a case; (None, None) for the comparisons."""
         if not case.charts:
             return None, None
+        if case.warm:  # the same pack with the browser already started: for comparison
+            return None, None
         if case.demo:
             return f"<= {DEMO_TARGET_S:g}", DEMO_TARGET_S
         if case.scale == 1:
@@ -257,8 +278,10 @@ def main(argv: list[str] | None = None) -> int:
             "large": "report_pack",
             "large_x10": "report_pack",
             "large_postgresql": "report_pack_postgresql",
+            "large_warm": "report_pack_browser_warm",
             "large_no_charts": "report_pack_no_charts",
             "demo": "report_demo_pack",
+            "demo_warm": "report_demo_pack_browser_warm",
         }
         scale = args.scale if case.name != "large_x10" else GROWTH
         key = base[case.name] + ("" if case.demo else size(scale))

@@ -332,6 +332,26 @@ def to_svg(fig: go.Figure, *, width: int = WIDTH, height: int | None = None) -> 
     return wait_svg(submit_svg(fig, width=width, height=height), first=first)
 
 
+def browser_ready(timeout: float = FIRST_TIMEOUT) -> bool:
+    """Wait at most `timeout` seconds for this process's browser (started by `warm_up` or a first chart) to be
+    ready to draw; False when none was started, it failed, or it is not ready yet.
+
+    Example:
+        >>> isinstance(browser_ready(0), bool)
+        True
+    """
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    browser = _browser
+    if browser is None:
+        return False
+    try:
+        browser.ready.result(timeout=timeout)
+    except (FutureTimeout, Exception):
+        return False
+    return True
+
+
 def warm_up() -> threading.Thread | None:
     """Start the browser in the background (one to three seconds) while the caller does other work; None
     without a browser. Charts asked for meanwhile wait for it.

@@ -785,8 +785,18 @@ def build_pack(
         notes.append("No action plan is loaded: the pack says so and reports only what is held.")
 
     report("Setting the pages", 0.75)
-    data = pack_data(content, author=author, author_full=author_full)
-    pdf, pages = row_headers(render_pdf(data, svgs, built_at=built_at))
+    try:
+        pdf = render_pdf(pack_data(content, author=author, author_full=author_full), svgs, built_at=built_at)
+    except Exception as exc:  # typst.TypstError: a drawn chart Typst could not read
+        if not svgs:
+            raise
+        # Set the pages again with every chart as its data table.
+        why = f"A chart could not be set on its page ({getattr(exc, 'message', '') or exc})."
+        _no_charts(content, why)
+        notes.append(why)
+        has_charts, svgs = False, {}
+        pdf = render_pdf(pack_data(content, author=author, author_full=author_full), svgs, built_at=built_at)
+    pdf, pages = row_headers(pdf)
     report(f"Set {pages} pages", 0.9)
 
     report("Keeping the pack", 0.96)

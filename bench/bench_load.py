@@ -286,7 +286,8 @@ class Stats:
     switches: list[tuple[float, float, str]] = field(default_factory=list)  # (sent at, seconds, page) in the window
     sign_ins: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
-    timeouts: int = 0
+    timeouts: int = 0  # sign-ins at any time, switches sent in the window
+    switch_timeouts: int = 0  # switches sent in the window that timed out (counted in `timeouts` too)
     signed_in: int = 0
     stopping: bool = False
 
@@ -488,6 +489,7 @@ async def live(
             except RunTimeout:
                 if stats.in_window(sent):
                     stats.timeouts += 1
+                    stats.switch_timeouts += 1
                 await p.close()  # a late script_finished must not end the next run's wait: start again
                 continue
             except Exception as exc:
@@ -514,6 +516,7 @@ class Level:
     gc: str
     duration: float
     stats: Stats
+    timeout: float = 30.0
     hwm_mb: float = 0.0  # the server process's high-water mark from the end of the warm-up to the end of the window
     children_peak_mb: float = 0.0  # its descendants' PSS, the most sampled
     start_mb: float = 0.0  # the server's peak from start to healthy
@@ -537,7 +540,8 @@ class Level:
         return [s for _, s, _ in self.stats.switches]
 
     def pct(self, q: float) -> float | None:
-        t = sorted(self.times)
+        """The q-quantile of the window's page switches, those that timed out counted as taking the timeout."""
+        t = sorted(self.times + [self.timeout] * self.stats.switch_timeouts)
         if not t:
             return None
         return t[min(len(t) - 1, max(0, math.ceil(q * len(t)) - 1))]
@@ -568,7 +572,7 @@ async def run_level(
     long: bool,
 ) -> Level:
     stats = Stats()
-    level = Level(people, server.gc, duration, stats)
+    level = Level(people, server.gc, duration, stats, timeout)
     level.start_mb = server.hwm_mb()
     why = await visit_every_page(server, timeout, level.warmup_peaks)
     if why:
@@ -614,8 +618,14 @@ async def run_level(
     if long:
         level.samples.append((time.monotonic() - stats.window_start, level.end_mb, server.children_mb()))
     stats.stopping = True
-    # People asleep are stopped at once; a switch in flight finishes (or times out) first.
-    await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout + 10)
+    # People asleep stop at once; a switch in flight may finish (or time out) first, anyone still busy after that
+    # (a sign-in stuck behind a saturated server) is cancelled: the level's figures are kept either way.
+    _, busy = await asyncio.wait(tasks, timeout=timeout + 10)
+    for task in busy:
+        task.cancel()
+    if busy:
+        await asyncio.wait(busy, timeout=10)
+        print(f"    {len(busy)} people still busy {timeout + 10:.0f} s after the window closed were cancelled")
     return level
 
 
@@ -760,7 +770,14 @@ def report_levels(levels: list[Level]) -> dict[str, dict[str, Any]]:
             top = sorted(lv.warmup_peaks.items(), key=lambda kv: -kv[1])[:3]
             print(f"{where} server RSS at start {lv.start_mb:.0f} MB; highest first (cold) runs: ", end="")
             print(", ".join(f"{k} {v:.0f} MB" for k, v in top), end="")
-            print(f"; CPU in the window: load generator {lv.client_cpu_s:.0f} s, server {lv.server_cpu_s:.0f} s")
+            print(
+                f"; CPU in the window: load generator {lv.client_cpu_s:.0f} s, server {lv.server_cpu_s:.0f} s", end=""
+            )
+            ins = sorted(lv.stats.sign_ins)
+            if ins:
+                print(f"; {lv.stats.signed_in} signed in, median {statistics.median(ins):.2f} s, max {ins[-1]:.2f} s")
+            else:
+                print("; nobody signed in")
         if lv.stats.errors:
             print(f"{where} " + "; ".join(f"{n}x {e}" for e, n in lv.stats.errors.most_common(5)))
     return figures

@@ -10,7 +10,10 @@ The steps, each its own script that merges its figures into bench/results.json (
 3. `bench_update.py`: a lead's quarterly update (about 30 rows) loaded with the CLI `--as` that lead, and the
    database's size, both backends;
 4. `bench_report.py`: the board pack of the large institution;
-5. growth, at 3x and 10x the large institution (1x is steps 1-4): the pages (cold once, warm three times), the
+5. `bench_load.py`: people at once, issue 18 point 4: one Streamlit server and 25, 50, 100 and 200 simulated people
+   (websocket sessions, no browsers) switching page every ~10 s, with Streamlit's post-run garbage collection on
+   and off, 60 s each (~13 minutes; `--no-load` skips it, `--load-args` passes flags);
+6. growth, at 3x and 10x the large institution (1x is steps 1-4): the pages (cold once, warm three times), the
    lead's update, the database size and the pack, and the HR import at 300,000 and 1,000,000 rows (ours only: the
    naive path would take ~5 minutes at 1,000,000 rows), on both backends (`--growth-sqlite-only`: SQLite only).
 
@@ -22,6 +25,7 @@ Example:
     .venv/bin/python bench/run_all.py                    # everything (~12 minutes on 2 CPUs)
     .venv/bin/python bench/run_all.py --summary-only     # the tables from the figures already recorded
     .venv/bin/python bench/run_all.py --no-growth --import-args=--skip-naive
+    .venv/bin/python bench/run_all.py --no-growth --load-args="--people 50,100 --duration 30"
 """
 
 from __future__ import annotations
@@ -57,6 +61,8 @@ PAGES_ORDER = [
     "admin",
     "audit",
 ]
+LOAD_PEOPLE = (25, 50, 100, 200)
+LOAD_GC = ("default", "off")
 
 
 def suffix(scale: float) -> str:
@@ -135,6 +141,27 @@ def combined(res: dict[str, Any], md: list[str]) -> None:
         ("board pack: pages", "report_pack{p}_pages", "pages", "–"),
         ("database size (MB)", "db_size_{b}_mb", "MB", "–"),
     ]
+    # People at once (bench_load.py): one server on SQLite; shown in the SQLite column.
+    for n in LOAD_PEOPLE:
+        for gc in LOAD_GC:
+            what = f"{n} people at once, postScriptGC {gc}"
+            specs += [
+                (f"{what}: page switch p50 (s)", f"load_{n}people_{gc}_p50_s", "s", None),
+                (f"{what}: page switch p95 (s)", f"load_{n}people_{gc}_p95_s", "s", None),
+                (f"{what}: runs per second", f"load_{n}people_{gc}_runs_per_s", "runs/s", None),
+                (f"{what}: errors and timeouts", f"load_{n}people_{gc}_errors", "", None),
+                (f"{what}: server peak memory (MB)", f"load_{n}people_{gc}_peak_mb", "MB", None),
+            ]
+    for gc in LOAD_GC:
+        what = f"long run, postScriptGC {gc}"
+        specs += [
+            (f"{what}: minutes", f"load_long_{gc}_duration_min", "min", None),
+            (f"{what}: people", f"load_long_{gc}_people", "", None),
+            (f"{what}: server RSS, first quarter (MB)", f"load_long_{gc}_first_quarter_mb", "MB", None),
+            (f"{what}: server RSS, last quarter (MB)", f"load_long_{gc}_last_quarter_mb", "MB", None),
+            (f"{what}: RSS growth (%)", f"load_long_{gc}_growth_pct", "%", None),
+            (f"{what}: page switch p95 (s)", f"load_long_{gc}_p95_s", "s", None),
+        ]
     rows = []
     for label, key, unit, shown_target in specs:
         cells = []
@@ -266,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-pg", action="store_true", help="SQLite only")
     p.add_argument("--import-args", default="", help="extra flags for bench_import.py (e.g. --skip-naive)")
     p.add_argument("--pages-args", default="", help="extra flags for bench_pages.py at 1x")
+    p.add_argument("--no-load", action="store_true", help="skip bench_load.py (people at once, ~13 minutes)")
+    p.add_argument("--load-args", default="", help='extra flags for bench_load.py (e.g. "--people 50,100")')
     p.add_argument("--markdown", type=Path, help="also write the tables as Markdown to this file")
     args = p.parse_args(argv)
 
@@ -285,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         step("pages, 1x", "bench_pages.py", [*pg, *shlex.split(args.pages_args)], log)
         step("a lead's update and the database size, 1x", "bench_update.py", pg, log)
         step("board pack, 1x", "bench_report.py", pg, log)
+        if not args.no_load:
+            step("people at once", "bench_load.py", shlex.split(args.load_args), log)
     if not args.no_growth:
         gpg = ["--no-pg"] if args.growth_sqlite_only else pg
         for scale in GROWTH_SCALES:

@@ -220,8 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code."""
     args = build_parser().parse_args(argv)
-    if args.command == "load":
-        # The file's parse (a sandboxed child process) starts now, while the database layer is imported.
+    if args.command == "load" and args.kind != "workforce":
+        # The file's parse (a sandboxed child process) starts now, while the database layer is imported. (A
+        # workforce extract is streamed instead, summed as it is parsed: see load_file.)
         from tracker.ingest.base import UnreadableFile
         from tracker.ingest.reader import Reading
 

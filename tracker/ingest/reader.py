@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import functools
 import hashlib
 import io
 import pyexpat
@@ -77,6 +78,8 @@ class Sheet:
     merged: list[Merge] = field(default_factory=list)
     # A cell's hyperlink address, {(row, column): url} 0-based as `rows` (.xlsx: 'Workshop report' linking to it).
     links: dict[tuple[int, int], str] = field(default_factory=dict)
+    # A streamed sheet's rows after `rows` (read_workbook(stream=True)), once; None when `rows` is all of it.
+    rest: Callable[[], Iterator[list[Cell]]] | None = field(default=None, repr=False, compare=False)
     # {row: (first columns, ranges)} sorted by first column, built on the first merge_at: a dict per cell would
     # cost a hundred bytes a cell for a merge across a whole sheet.
     _by_row: dict[int, tuple[list[int], list[Merge]]] | None = field(
@@ -119,6 +122,20 @@ class Workbook:
     # Problems in single cells found while reading (control characters, overlong text, formulas without a
     # saved value): every loader reports them with its own.
     issues: list[Issue] = field(default_factory=list)
+    # Stops a streamed workbook's parse (read_workbook(stream=True)); None when everything is read already.
+    closer: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+
+    def close(self) -> None:
+        """Stop the parse of a streamed workbook (nothing for one read whole); safe to call twice."""
+        closer, self.closer = self.closer, None
+        if closer is not None:
+            closer()
+
+    def __enter__(self) -> Workbook:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def sheet(self, name: str) -> Sheet | None:
         """The sheet whose name matches `name` ignoring case and spaces, if any."""
@@ -152,8 +169,14 @@ def read_workbook(
     filename: str | None = None,
     *,
     settings: Settings | None = None,
+    stream: bool = False,
 ) -> Workbook:
     """Read every sheet of a spreadsheet, or raise UnreadableFile saying why not.
+
+    With `stream`, an .xlsx without merged cells is read a row at a time: each sheet's `rows` are its first
+    HEAD_ROWS (enough to find a header), `rest()` yields the others as they are parsed (reader issues of those
+    rows: `check_row`), and the workbook must be closed (`close`, or `with`) to stop the parse. A loader that
+    sums rows (a workforce extract) then holds one batch at a time, whatever the file's length.
 
     Example:
         >>> read_workbook(b"%PDF-1.7 ...", filename="plan.xlsx")
@@ -175,23 +198,43 @@ def read_workbook(
     sha = hashlib.sha256(data).hexdigest()
     suffix = Path(name).suffix.lower()
     issues: list[Issue] = []
+    closer: Callable[[], None] | None = None
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
         # The child interpreter starts now, so its start-up overlaps the checks; it is stopped if one refuses
         # the file (see PARSE_WHILE_CHECKING).
-        with Child() as child:
+        with contextlib.ExitStack() as stack:
+            child = stack.enter_context(Child())
             if _check_zip(data, name, settings):  # a Word document: its tables, parsed in the child as a workbook
                 child.send("docx", data, name, max_rows=settings.max_rows)
                 sheets = [Sheet(shown_name(n), rows, merged or []) for n, rows, merged in child.receive()[0]]
             else:
+                streamed = stream and _streamable(data)
 
                 def start_parsing() -> None:
-                    child.send("workbook", data, name, max_rows=settings.max_rows)
+                    child.send("stream" if streamed else "workbook", data, name, max_rows=settings.max_rows)
 
                 links: dict[str, dict[tuple[int, int], str]] = {}
                 issues, merges = _check_extent(
                     data, name, settings, start_parsing if PARSE_WHILE_CHECKING else None, links=links
                 )
-                sheets = _read_calamine(data, name, settings, merges, child=child)
+                if streamed and _has_merged_cells(data):  # read whole, so merged values are copied as always
+                    stack.close()
+                    child = stack.enter_context(Child())
+                    streamed = False
+                if streamed:
+                    heads, rest = child.stream(data, name, max_rows=settings.max_rows)
+                    if not any(c not in (None, "") for _, rows in heads for row in rows for c in row):
+                        # Blank as far as the heads go: read whole, which says whether anything follows.
+                        stack.close()
+                        child = stack.enter_context(Child())
+                        streamed = False
+                if streamed:
+                    sheets = [Sheet(shown_name(n), rows) for n, rows in heads]
+                    for k, sheet in enumerate(sheets):
+                        sheet.rest = functools.partial(rest.rows, k)
+                    closer = stack.pop_all().close  # the child lives on until the rows are read
+                else:
+                    sheets = _read_calamine(data, name, settings, merges, child=child)
                 for sheet in sheets:
                     sheet.links = links.get(sheet.name, {})
     elif data.startswith(b"\xd0\xcf\x11\xe0"):
@@ -231,7 +274,31 @@ def read_workbook(
     for sheet in sheets:
         # After the cells are checked, so a value merged over many cells is cleaned (and reported) once.
         _fill_merges(sheet, name, max_cells)
-    return Workbook(filename=name, content=data, sha256=sha, sheets=sheets, issues=issues)
+    return Workbook(filename=name, content=data, sha256=sha, sheets=sheets, issues=issues, closer=closer)
+
+
+def _streamable(data: bytes) -> bool:
+    """Whether an .xlsx can be streamed: worksheets in the package's own XML, no .xlsb or .ods parts beside."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = _zip_names(zf)
+            package = _xlsx_package(zf, names)
+            return bool(package.sheets) and not package.bin_sheets and "content.xml" not in names
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, pyexpat.ExpatError, _XmlRefused):
+        return False  # the checks that follow say what is wrong with it
+
+
+def _has_merged_cells(data: bytes) -> bool:
+    """Whether any worksheet of an .xlsx merges cells (a pass over its XML, a megabyte at a time)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for part in _xlsx_package(zf, _zip_names(zf)).sheets:
+            tail = b""
+            with zf.open(part) as f:
+                while block := f.read(_CHUNK):
+                    if b"mergeCell" in tail + block:
+                        return True
+                    tail = block[-16:]
+    return False
 
 
 class Reading:
@@ -1038,35 +1105,49 @@ def _check_cells(sheet: Sheet) -> list[Issue]:
     """Remove control characters from text cells (a warning each) and refuse text longer than a cell holds."""
     issues: list[Issue] = []
     for i, row in enumerate(sheet.rows):
-        for j, c in enumerate(row):
-            if c.__class__ is not str or (c.isprintable() and len(c) <= MAX_CELL_CHARS):  # type: ignore[union-attr]
-                continue
-            s = str(c)
-            where = (sheet.name, i + 1, _column_letters(j))
-            found = sorted(set(_CONTROL.findall(s)))
-            if found:
-                s = _CONTROL.sub(lambda m: "\n" if m.group() in "\x0b\x0c" else "", s).strip()
-                row[j] = s or None
-                codes = ", ".join(f"U+{ord(ch):04X}" for ch in found)
-                issues.append(
-                    Issue(
-                        *where,
-                        s[:200],
-                        "control_character",
-                        f"invisible control character(s) {codes} removed from the text: check it reads as meant",
-                        "warning",
-                    )
+        issues += check_row(sheet.name, i + 1, row)
+    return issues
+
+
+def check_row(sheet: str, r: int, row: list[Cell]) -> list[Issue]:
+    """`_check_cells` for one row (Excel's row `r`), cleaned in place: what a loader reading a streamed sheet's
+    `rest()` calls on each row.
+
+    Example:
+        >>> row = ["ok", "a bell\\x07 rang"]
+        >>> [i.code for i in check_row("S", 9, row)], row
+        (['control_character'], ['ok', 'a bell rang'])
+    """
+    issues: list[Issue] = []
+    for j, c in enumerate(row):
+        if c.__class__ is not str or (c.isprintable() and len(c) <= MAX_CELL_CHARS):  # type: ignore[union-attr]
+            continue
+        s = str(c)
+        where = (sheet, r, _column_letters(j))
+        found = sorted(set(_CONTROL.findall(s)))
+        if found:
+            s = _CONTROL.sub(lambda m: "\n" if m.group() in "\x0b\x0c" else "", s).strip()
+            row[j] = s or None
+            codes = ", ".join(f"U+{ord(ch):04X}" for ch in found)
+            issues.append(
+                Issue(
+                    *where,
+                    s[:200],
+                    "control_character",
+                    f"invisible control character(s) {codes} removed from the text: check it reads as meant",
+                    "warning",
                 )
-            if len(s) > MAX_CELL_CHARS:
-                issues.append(
-                    Issue(
-                        *where,
-                        s[:200],
-                        "too_long",
-                        f"the text is {len(s):,} characters long, more than a spreadsheet cell holds "
-                        f"({MAX_CELL_CHARS:,}): shorten it",
-                    )
+            )
+        if len(s) > MAX_CELL_CHARS:
+            issues.append(
+                Issue(
+                    *where,
+                    s[:200],
+                    "too_long",
+                    f"the text is {len(s):,} characters long, more than a spreadsheet cell holds "
+                    f"({MAX_CELL_CHARS:,}): shorten it",
                 )
+            )
     return issues
 
 

@@ -38,8 +38,9 @@ import resource
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -49,7 +50,11 @@ from tracker.ingest.base import Issue, UnreadableFile
 Cell = str | int | float | bool | dt.date | dt.datetime | None
 Merge = tuple[int, int, int, int]  # first row, first column, last row, last column: 0-based, inclusive
 RawSheet = tuple[str, list[list[Cell]], list[Merge] | None]  # name, rows, merged ranges (None: not known)
-Kind = Literal["workbook", "csv", "docx"]
+Kind = Literal["workbook", "csv", "docx", "stream"]
+# A streamed workbook (`Child.stream`) sends every sheet's first HEAD_ROWS rows before the rest of any sheet:
+# enough for any loader to find its header (they look at the first 30) and a title above it.
+HEAD_ROWS = 50
+BATCH_ROWS = 5_000  # rows per frame of a streamed sheet: the parent holds one frame at a time
 
 MEMORY_MB = 1024  # the child's address space; TRACKER_SANDBOX_MEMORY_MB overrides
 SECONDS = 120.0  # the child's wall time for one file; TRACKER_SANDBOX_SECONDS overrides
@@ -97,6 +102,10 @@ class Child:
         self._proc: subprocess.Popen[bytes] | None = None
         self._name = ""
         self._sent_at: float | None = None
+        self._watchdog: threading.Timer | None = None
+        self._frames: Any = None  # the pipe a streamed workbook's frames come on, one pickle each (`stream`)
+        self._expired = False
+        self._stderr = b""
 
     @property
     def sent(self) -> bool:
@@ -118,8 +127,17 @@ class Child:
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         proc = self._proc
-        if proc is not None and proc.poll() is None:
+        if proc is not None and self._frames is not None:  # streamed: its stderr has a reader of its own
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            for pipe in (proc.stdin, proc.stdout):
+                if pipe is not None:
+                    pipe.close()
+        elif proc is not None and proc.poll() is None:
             proc.kill()
             proc.communicate()
         self._proc = None
@@ -144,6 +162,62 @@ class Child:
             proc.stdin.flush()
         except BrokenPipeError:
             pass  # the child died before reading: `receive` says why
+
+    def stream(self, data: bytes, name: str, *, max_rows: int) -> tuple[list[tuple[str, list[list[Cell]]]], SheetRows]:
+        """An .xlsx read a row at a time (python-calamine-plus in the child): its sheets' names and first
+        HEAD_ROWS rows now, and `SheetRows` for the rest of each, read from the child as they are asked for, so
+        neither process holds the whole sheet. UnreadableFile as `receive` says it, now or while the rows come.
+        The child lives until the rows are read to the end or the `with` block ends."""
+        if not self.sent:
+            self.send("stream", data, name, max_rows=max_rows)
+        proc = self._proc
+        assert proc is not None and proc.stdout is not None and proc.stderr is not None
+        # The wall-time limit, as `receive` keeps it; and stderr drained aside, so a chatty child never blocks.
+        self._watchdog = threading.Timer(self.seconds, self._expire)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        self._frames = proc.stdout
+        first = self._next_frame()
+        if first[0] != "heads":
+            raise _unsafe(name, "its reader answered garbage (no sheets)")
+        return first[1], SheetRows(self, [n for n, _ in first[1]])
+
+    def _expire(self) -> None:
+        self._expired = True
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+
+    def _drain_stderr(self) -> None:
+        proc = self._proc
+        if proc is not None and proc.stderr is not None:
+            self._stderr = proc.stderr.read()[-65_536:]
+
+    def _next_frame(self) -> tuple[Any, ...]:
+        """The next frame the streaming child wrote; UnreadableFile for its refusal, its failure or its death."""
+        name, proc = self._name, self._proc
+        assert proc is not None
+        try:
+            # A new unpickler per frame: each frame is a pickle of its own, with its own memo.
+            frame = _Unpickler(self._frames).load()
+        except EOFError:
+            proc.wait()
+            if self._expired:
+                raise _unsafe(name, f"it took longer than {self.seconds:g} seconds") from None
+            time.sleep(0.05)  # the stderr reader's last bytes
+            why = _why(proc.returncode, self._stderr, self.memory_bytes) if proc.returncode else "it stopped early"
+            raise _unsafe(name, why) from None
+        except Exception as exc:  # a child that is not our code any more must not get further
+            raise _unsafe(name, f"its reader answered garbage ({type(exc).__name__})") from None
+        if not isinstance(frame, tuple) or not frame:
+            raise _unsafe(name, "its reader answered garbage")
+        if frame[0] == "refused":
+            raise UnreadableFile(name, frame[1], frame[2])
+        if frame[0] == "failed":
+            raise _unsafe(name, frame[1])
+        if frame[0] == "end" and self._watchdog is not None:
+            self._watchdog.cancel()
+        return frame
 
     def receive(self) -> tuple[list[RawSheet], list[Issue]]:
         """The outcome of the file handed over by `send` (waiting for it, up to the time limit)."""
@@ -172,6 +246,42 @@ class Child:
             raise _unsafe(name, result[1])
         _, sheets, issues = result
         return sheets, [Issue(*i) for i in issues]
+
+
+class SheetRows:
+    """The rows after the first HEAD_ROWS of each sheet of a streamed workbook, read from the child in its order:
+    `rows(k)` yields sheet k's (a later sheet's rows skip what is left of the earlier ones; an earlier one than
+    the last asked for cannot be read again). `Child.stream` makes one."""
+
+    def __init__(self, child: Child, names: list[str]) -> None:
+        self._child = child
+        self._names = names
+        self._at = -1  # the sheet whose rows the next frames hold
+        self._pending: tuple[Any, ...] | None = None
+
+    def _frame(self) -> tuple[Any, ...]:
+        if self._pending is not None:
+            frame, self._pending = self._pending, None
+            return frame
+        return self._child._next_frame()
+
+    def rows(self, k: int) -> Iterator[list[Cell]]:
+        """Sheet k's rows after its head, in order (one frame of BATCH_ROWS at a time)."""
+        if k < self._at or not 0 <= k < len(self._names):
+            raise ValueError(f"sheet {k} cannot be read again (the stream is at sheet {self._at})")
+        while True:
+            frame = self._frame()
+            if frame[0] == "end":
+                self._pending = frame
+                return
+            if frame[0] == "sheet":
+                self._at = int(frame[1])
+                if self._at > k:
+                    self._pending = frame
+                    return
+                continue
+            if frame[0] == "rows" and self._at == k:
+                yield from frame[1]
 
 
 def _unsafe(name: str, why: str) -> UnreadableFile:
@@ -228,6 +338,10 @@ def _main(argv: list[str]) -> int:
     try:
         size = int.from_bytes(sys.stdin.buffer.read(8), "little")
         kind, data, name, max_rows = pickle.loads(sys.stdin.buffer.read(size))
+        if kind == "stream":
+            _stream_xlsx(data, name, max_rows, out)  # writes its own frames, the last one "end"
+            out.flush()
+            return 0
         if kind == "csv":
             sheet, issues = _read_csv(data, name, max_rows)
             result: tuple[Any, ...] = ("ok", [sheet], issues)
@@ -251,6 +365,50 @@ def _main(argv: list[str]) -> int:
     )
     out.flush()
     return 0
+
+
+def _stream_xlsx(data: bytes, name: str, max_rows: int, out: Any) -> None:
+    """An .xlsx a row at a time, as frames on `out`: ("heads", [(sheet name, first HEAD_ROWS rows)]), then for
+    each sheet ("sheet", k) and ("rows", [BATCH_ROWS rows]) frames, then ("end",); a refusal or a failure is the
+    last frame instead. python-calamine-plus decodes the rows straight from the archive: memory stays flat
+    however long the sheet (1,000,000 rows: 14 MB, where python-calamine builds the whole sheet, 1.2 GB)."""
+    import python_calamine_plus as pcp  # here, not at the top: the parent never needs it
+
+    def frame(value: tuple[Any, ...]) -> None:
+        pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+
+    clean = _cleaner()
+    try:
+        wb = pcp.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        names = [m.name for m in wb.sheets_metadata if "WorkSheet" in str(m.typ)]
+        heads = [(n, [list(map(clean, r)) for r in wb.stream_sheet_by_name(n, max_row=HEAD_ROWS - 1)]) for n in names]
+        frame(("heads", heads))
+        for k, n in enumerate(names):
+            frame(("sheet", k))
+            batch: list[list[Cell]] = []
+            count = HEAD_ROWS
+            for r in wb.stream_sheet_by_name(n, min_row=HEAD_ROWS):
+                count += 1
+                if count > max_rows:
+                    raise UnreadableFile(
+                        name, "too_many_rows", f"sheet '{shown_name(n)}' has over {max_rows:,} rows, the limit"
+                    )
+                batch.append(list(map(clean, r)))
+                if len(batch) == BATCH_ROWS:
+                    frame(("rows", batch))
+                    batch = []
+            if batch:
+                frame(("rows", batch))
+        frame(("end",))
+    except UnreadableFile as exc:
+        frame(("refused", exc.code, exc.message))
+    except MemoryError:
+        raise
+    except BaseException as exc:
+        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+            raise
+        detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        frame(("refused", "corrupt", f"cannot be read as a spreadsheet ({detail})"))
 
 
 def _read_calamine(data: bytes, name: str, max_rows: int) -> list[RawSheet]:

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
 from tracker.ingest.base import LoadResult
 from tracker.ingest.cells import find_header, norm, parse_date, text
-from tracker.ingest.reader import Cell, Sheet, Workbook
+from tracker.ingest.reader import Cell, Sheet, Workbook, check_row
 from tracker.models import WorkforceRecordCreate
 
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -388,10 +388,23 @@ class _Loader:
 
     # --- the pass -------------------------------------------------------------------------------
 
+    def _data_rows(self) -> Iterator[tuple[int, list[Cell]]]:
+        """(Excel row number, cells) of each row under the header: the sheet's rows, then, for a streamed sheet,
+        the rest as they are parsed (with the reader's checks of each, which `read_workbook` made of the first)."""
+        rows, name = self.sheet.rows, self.sheet.name
+        for i in range(self.h + 1, len(rows)):
+            yield i + 1, rows[i]
+        if self.sheet.rest is not None:
+            r = len(rows)
+            for row in self.sheet.rest():
+                r += 1
+                if problems := check_row(name, r, row):
+                    self.sink.extend(problems)
+                yield r, row
+
     def run(self) -> None:
         sheet, cols, names, sink, res = self.sheet, self.cols, self.names, self.sink, self.result
         sname = sheet.name
-        rows = sheet.rows
         individual = self.individual
         if "as_of" not in cols and self.fallback is None:
             sink.add(
@@ -412,18 +425,18 @@ class _Loader:
         get_labels = itemgetter(*(j for _, j in label_cols), jf)  # faculty again: the key is always a tuple
         entries: dict[tuple[Cell, ...], _Entry] = {}
         numbers: dict[str, float | None] = {}
-        seen_ids: dict[tuple[str, date], int] = {}
+        # {hash of (staff number, date): row}: a 64-bit hash, not the pair, so a million-row extract keeps 100 MB
+        # less (two different staff numbers sharing a hash: about 1 in 10**13 for a million people).
+        seen_ids: dict[int, int] = {}
         groups: dict[tuple[Any, ...], list[float]] = {}
         input_rows = skipped_totals = 0
 
-        for i in range(self.h + 1, len(rows)):
-            row = rows[i]
+        for r, row in self._data_rows():
             n = len(row)
             if row.count(None) + row.count("") == n:  # blank ('' only from sheets not built by read_workbook)
                 continue
             if n < width:  # ragged CSV lines
                 row = [*row, *([None] * (width - n))]
-            r = i + 1
 
             key = get_labels(row)
             entry = entries.get(key)
@@ -532,7 +545,7 @@ class _Loader:
             if individual and jsid >= 0 and out is not None:
                 sid = row[jsid]
                 if sid is not None:
-                    ident = (sid if type(sid) is str else text(sid), out[0])
+                    ident = hash((sid if type(sid) is str else text(sid), out[0]))
                     before = seen_ids.setdefault(ident, r)
                     if before != r:
                         ok = False

@@ -238,14 +238,56 @@ def _load_once(
 ) -> LoadOutcome:
     """One attempt at `load_file` on bytes already read."""
     try:
-        # A retry reads the bytes afresh: the loaders may have changed the first reading's cells.
-        wb = reading.result() if reading is not None else read_workbook(data, filename=name, settings=settings)
+        # A retry reads the bytes afresh: the loaders may have changed the first reading's cells. A workforce
+        # extract is streamed (summed a batch of rows at a time), so its parse can refuse it while it is read.
+        wb = (
+            reading.result()
+            if reading is not None
+            else read_workbook(data, filename=name, settings=settings, stream=kind == "workforce")
+        )
+        with wb:  # a streamed parse stops when this attempt ends, however it ends
+            return _load_workbook(
+                wb,
+                data,
+                name,
+                session=session,
+                actor=actor,
+                dry_run=dry_run,
+                kind=kind,
+                uploaded_by=uploaded_by,
+                as_of=as_of,
+                plan=plan,
+                updates=updates,
+                record=record,
+                settings=settings,
+                today=today,
+            )
     except UnreadableFile as exc:
+        session.rollback()  # a streamed file refused half-way: nothing of it was written
         up = record_upload(session, data, name, kind or "", uploaded_by, "unreadable", exc.message, settings=settings)
         audit.record(session, actor, "upload_unreadable", name, detail=exc.message, upload_id=up.id)
         session.commit()
         raise
 
+
+def _load_workbook(
+    wb: Workbook,
+    data: bytes,
+    name: str,
+    *,
+    session: Session,
+    actor: Actor,
+    dry_run: bool,
+    kind: str | None,
+    uploaded_by: str,
+    as_of: date | None,
+    plan: PlanOptions,
+    updates: UpdateOptions,
+    record: bool,
+    settings: Settings,
+    today: date | None,
+) -> LoadOutcome:
+    """`_load_once` on the workbook read from `data`."""
     kind = kind or _kind_for(session, wb, actor, updates, uploaded_by)
     if kind in KINDS:
         check_kind(session, actor, name, kind)

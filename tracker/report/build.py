@@ -38,7 +38,20 @@ from tracker.auth import Actor, require
 from tracker.config import get_settings
 from tracker.models import BoardPack, utcnow
 from tracker.records import PackInfo
-from tracker.report.content import PackChart, PackContent, PackRound, Previous, Table, gather, round_name
+from tracker.report.content import (
+    CELL_PADDING_MM,
+    CHAR_MM,
+    COMPACT_PT,
+    TABLE_MM,
+    TABLE_PT,
+    PackChart,
+    PackContent,
+    PackRound,
+    Previous,
+    Table,
+    gather,
+    round_name,
+)
 from tracker.summary import plan_info
 from tracker.text import day
 from tracker.views.changes import round_marks, since_last_round
@@ -282,17 +295,50 @@ def _what(what: str, overdue: bool) -> list[dict[str, str]]:
     return _runs((what, ""), (" ", "") if overdue else ("", ""), ("⚠ overdue" if overdue else "", "strong"))
 
 
+TALL_ROW_MM = 150.0  # a row estimated taller than this may break across pages (a page's text is 260 mm tall)
+
+
+def _cell_chars(cell: Any) -> int:
+    return len(cell) if isinstance(cell, str) else sum(len(r["text"]) + 60 * (r["style"] == "break") for r in cell)
+
+
+def tall_rows(widths: list[float], rows: list[list[Any]], size_pt: float) -> list[int]:
+    """The rows (0-based) too tall to be kept whole on a page: a row is never split across pages, unless it
+    would not fit on one (a note of thousands of characters), when it continues on the next page rather than
+    run off the bottom of this one. Heights are estimated from the text's length, the column's share of the
+    text width (180 mm) and the font size, generously.
+
+    Example:
+        >>> tall_rows([10, 90], [["D1", "short"], ["D2", "word " * 3000]], 8)
+        [1]
+    """
+    total = sum(widths) or 1.0
+    char_mm = CHAR_MM * size_pt
+    line_mm = size_pt * 1.3 * 0.3528
+    out = []
+    for i, row in enumerate(rows):
+        height = 0.0
+        for w, cell in zip(widths, row, strict=False):
+            room = max(TABLE_MM * w / total - CELL_PADDING_MM, 5.0)
+            height = max(height, -(-_cell_chars(cell) * char_mm // room) * line_mm)
+        if height > TALL_ROW_MM:
+            out.append(i)
+    return out
+
+
 def _table(t: Table | None, *, bold: tuple[int, ...] = ()) -> dict[str, Any] | None:
     """A `Table` as the Typst template reads it."""
     if t is None:
         return None
+    widths = [float(w.rstrip("%")) for w in t.widths] if t.widths else [1.0] * len(t.columns)
     return {
         "columns": t.columns,
         "rows": t.rows,
+        "tall": tall_rows(widths, t.rows, COMPACT_PT if t.compact else TABLE_PT),
         "numeric": sorted(t.numeric),
         "nowrap": sorted(t.nowrap),
         "bold": list(bold),
-        "widths": [float(w.rstrip("%")) for w in t.widths] if t.widths else [1.0] * len(t.columns),
+        "widths": widths,
         "compact": t.compact,
         "classes": t.row_classes or [""] * len(t.rows),
         "keep": len(t.rows) <= KEEP_ROWS,
@@ -315,6 +361,7 @@ def _rich_table(
     return {
         "columns": columns,
         "rows": rows,
+        "tall": tall_rows(widths, rows, size or (COMPACT_PT if compact else TABLE_PT)),
         "numeric": list(numeric),
         "nowrap": [],
         "bold": list(bold),

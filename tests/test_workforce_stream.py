@@ -9,9 +9,14 @@ not in a test.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import random
+import threading
+import time
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -193,3 +198,29 @@ def test_a_streamed_extract_loads_through_load_file(engine: Any) -> None:
         if whole[4]:
             held = s.exec(select(func.sum(WorkforceRecord.headcount))).one()
             assert held == sum(r["headcount"] for r in whole[1])
+
+
+def _sandbox_children() -> list[int]:
+    """Our own child processes still running the sandbox."""
+    mine = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+            if int(fields[1]) == os.getpid() and b"tracker.ingest.sandbox" in cmdline and fields[0] != "Z":
+                mine.append(int(stat.parent.name))
+    return mine
+
+
+def test_a_stream_left_half_read_stops_its_child_and_threads() -> None:
+    data = _extract(2, rows=HEAD_ROWS * 40)  # far more rows than the queue holds: the child waits for room
+    threads = threading.active_count()
+    wb = read_workbook(data, filename="hr.xlsx", stream=True)
+    rows = wb.sheets[1].rest
+    assert rows is not None and next(iter(rows())) is not None
+    assert len(_sandbox_children()) == 1
+    wb.close()
+    deadline = time.monotonic() + 5
+    while (threading.active_count() > threads or _sandbox_children()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert threading.active_count() == threads and _sandbox_children() == []

@@ -220,14 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code."""
     args = build_parser().parse_args(argv)
-    if args.command == "load" and args.kind != "workforce":
-        # The file's parse (a sandboxed child process) starts now, while the database layer is imported. (A
-        # workforce extract is streamed instead, summed as it is parsed: see load_file.)
+    if args.command == "load":
+        # The file's parse (a sandboxed child process) starts now, while the database layer is imported; a
+        # workforce extract streamed, as load_file reads one.
         from tracker.ingest.base import UnreadableFile
         from tracker.ingest.reader import Reading
 
         with contextlib.suppress(UnreadableFile):  # a missing file: the load says so, as without a head start
-            args.file = Reading(args.file)
+            args.file = Reading(args.file, stream=args.kind == "workforce")
     from tracker.commands import execute
 
     return execute(args)

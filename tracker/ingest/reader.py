@@ -304,8 +304,8 @@ def _has_merged_cells(data: bytes) -> bool:
 class Reading:
     """A file being read by `read_workbook` in a background thread, started at once, for a caller with other
     work to do meanwhile: the command line imports the database layer while the sandboxed child parses the
-    file. `result()` is the Workbook, or raises what `read_workbook` raised. The bytes are read from `source`
-    before this returns (UnreadableFile if that fails).
+    file. `result()` is the Workbook, or raises what `read_workbook` raised (`stream` as there). The bytes are
+    read from `source` before this returns (UnreadableFile if that fails).
 
     Example:
         >>> reading = Reading(b"Ref,Status\\nD1,On track\\n", "u.csv")
@@ -319,16 +319,18 @@ class Reading:
         filename: str | None = None,
         *,
         settings: Settings | None = None,
+        stream: bool = False,
     ) -> None:
         self.data, self.name = read_bytes(source, filename)
         self._settings = settings
+        self._stream = stream
         self._outcome: Workbook | BaseException | None = None
         self._thread = threading.Thread(target=self._read, name=f"read {self.name}", daemon=True)
         self._thread.start()
 
     def _read(self) -> None:
         try:
-            self._outcome = read_workbook(self.data, self.name, settings=self._settings)
+            self._outcome = read_workbook(self.data, self.name, settings=self._settings, stream=self._stream)
         except BaseException as exc:  # handed to whoever asks for the result, in their thread
             self._outcome = exc
 

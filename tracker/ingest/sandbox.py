@@ -13,7 +13,8 @@ PARSE_WHILE_CHECKING: during the scan of the sheets, or after it).
 Limits: `TRACKER_SANDBOX_MEMORY_MB` (default 1024) and `TRACKER_SANDBOX_SECONDS` (default 120), read at each
 parse, or the keyword arguments of `Child`.
 
-The child imports only the standard library, python-calamine, `tracker.ingest.base`, `tracker.ingest.word` and
+The child imports only the standard library, python-calamine (python-calamine-plus for a streamed workbook),
+`tracker.ingest.base`, `tracker.ingest.word` and
 `tracker.exports` (no pydantic, no database): its start costs tens of milliseconds, and it is started before the
 parent's checks run, so that time overlaps them.
 
@@ -33,6 +34,7 @@ import gc
 import io
 import os
 import pickle
+import queue
 import re
 import resource
 import signal
@@ -54,7 +56,10 @@ Kind = Literal["workbook", "csv", "docx", "stream"]
 # A streamed workbook (`Child.stream`) sends every sheet's first HEAD_ROWS rows before the rest of any sheet:
 # enough for any loader to find its header (they look at the first 30) and a title above it.
 HEAD_ROWS = 50
-BATCH_ROWS = 5_000  # rows per frame of a streamed sheet: the parent holds one frame at a time
+BATCH_ROWS = 5_000  # rows per frame of a streamed sheet
+# Frames a streamed parse may run ahead of its reader (100,000 rows: the bench's extract is parsed while the
+# command line imports and checks; a longer one waits for its rows to be summed).
+QUEUED_FRAMES = 20
 
 MEMORY_MB = 1024  # the child's address space; TRACKER_SANDBOX_MEMORY_MB overrides
 SECONDS = 120.0  # the child's wall time for one file; TRACKER_SANDBOX_SECONDS overrides
@@ -103,7 +108,8 @@ class Child:
         self._name = ""
         self._sent_at: float | None = None
         self._watchdog: threading.Timer | None = None
-        self._frames: Any = None  # the pipe a streamed workbook's frames come on, one pickle each (`stream`)
+        self._queue: queue.Queue[tuple[Any, ...] | BaseException] | None = None  # a streamed workbook's frames
+        self._closed = False
         self._expired = False
         self._stderr = b""
 
@@ -129,8 +135,9 @@ class Child:
     def __exit__(self, *_exc: object) -> None:
         if self._watchdog is not None:
             self._watchdog.cancel()
+        self._closed = True  # the pump stops waiting for room in the queue
         proc = self._proc
-        if proc is not None and self._frames is not None:  # streamed: its stderr has a reader of its own
+        if proc is not None and self._queue is not None:  # streamed: its pipes have readers of their own
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
@@ -162,6 +169,47 @@ class Child:
             proc.stdin.flush()
         except BrokenPipeError:
             pass  # the child died before reading: `receive` says why
+        if kind == "stream":
+            self._start_pump()
+
+    def _start_pump(self) -> None:
+        """For a streamed workbook: the wall-time limit (as `receive` keeps it), stderr drained aside (so a chatty
+        child never blocks), and a thread taking the child's frames off the pipe into a queue of at most
+        QUEUED_FRAMES, so the child parses ahead while this process does other work (its checks, its imports),
+        and memory stays bounded however long the sheet."""
+        self._watchdog = threading.Timer(self.seconds, self._expire)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+        self._queue = queue.Queue(maxsize=QUEUED_FRAMES)
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        proc = self._proc
+        assert proc is not None and proc.stdout is not None
+        while True:
+            item: tuple[Any, ...] | BaseException
+            try:
+                # A new unpickler per frame: each frame is a pickle of its own, with its own memo.
+                item = _Unpickler(proc.stdout).load()
+            except BaseException as exc:  # handed to the reader of the queue, in its thread
+                item = exc
+            if not self._put(item):
+                return  # closed: nobody reads on
+            last = not isinstance(item, tuple) or item[:1] not in (("heads",), ("sheet",), ("rows",))
+            if last:  # the end, a refusal or failure, a death, or garbage: nothing follows
+                return
+
+    def _put(self, item: tuple[Any, ...] | BaseException) -> bool:
+        """Queue `item`, waiting for room; False once the child is closed."""
+        assert self._queue is not None
+        while not self._closed:
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def stream(self, data: bytes, name: str, *, max_rows: int) -> tuple[list[tuple[str, list[list[Cell]]]], SheetRows]:
         """An .xlsx read a row at a time (python-calamine-plus in the child): its sheets' names and first
@@ -170,14 +218,6 @@ class Child:
         The child lives until the rows are read to the end or the `with` block ends."""
         if not self.sent:
             self.send("stream", data, name, max_rows=max_rows)
-        proc = self._proc
-        assert proc is not None and proc.stdout is not None and proc.stderr is not None
-        # The wall-time limit, as `receive` keeps it; and stderr drained aside, so a chatty child never blocks.
-        self._watchdog = threading.Timer(self.seconds, self._expire)
-        self._watchdog.daemon = True
-        self._watchdog.start()
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
-        self._frames = proc.stdout
         first = self._next_frame()
         if first[0] != "heads":
             raise _unsafe(name, "its reader answered garbage (no sheets)")
@@ -196,19 +236,17 @@ class Child:
     def _next_frame(self) -> tuple[Any, ...]:
         """The next frame the streaming child wrote; UnreadableFile for its refusal, its failure or its death."""
         name, proc = self._name, self._proc
-        assert proc is not None
-        try:
-            # A new unpickler per frame: each frame is a pickle of its own, with its own memo.
-            frame = _Unpickler(self._frames).load()
-        except EOFError:
+        assert proc is not None and self._queue is not None
+        frame = self._queue.get()
+        if isinstance(frame, EOFError):
             proc.wait()
             if self._expired:
-                raise _unsafe(name, f"it took longer than {self.seconds:g} seconds") from None
+                raise _unsafe(name, f"it took longer than {self.seconds:g} seconds")
             time.sleep(0.05)  # the stderr reader's last bytes
             why = _why(proc.returncode, self._stderr, self.memory_bytes) if proc.returncode else "it stopped early"
-            raise _unsafe(name, why) from None
-        except Exception as exc:  # a child that is not our code any more must not get further
-            raise _unsafe(name, f"its reader answered garbage ({type(exc).__name__})") from None
+            raise _unsafe(name, why)
+        if isinstance(frame, BaseException):  # a child that is not our code any more must not get further
+            raise _unsafe(name, f"its reader answered garbage ({type(frame).__name__})")
         if not isinstance(frame, tuple) or not frame:
             raise _unsafe(name, "its reader answered garbage")
         if frame[0] == "refused":

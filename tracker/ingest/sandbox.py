@@ -229,9 +229,11 @@ class Child:
             self._proc.kill()
 
     def _drain_stderr(self) -> None:
+        """Keep the last 64 KB the child writes to stderr (what `_why` reads after a death), reading all of it."""
         proc = self._proc
         if proc is not None and proc.stderr is not None:
-            self._stderr = proc.stderr.read()[-65_536:]
+            while block := os.read(proc.stderr.fileno(), 65_536):
+                self._stderr = (self._stderr + block)[-65_536:]
 
     def _next_frame(self) -> tuple[Any, ...]:
         """The next frame the streaming child wrote; UnreadableFile for its refusal, its failure or its death."""

@@ -224,3 +224,23 @@ def test_a_stream_left_half_read_stops_its_child_and_threads() -> None:
     while (threading.active_count() > threads or _sandbox_children()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert threading.active_count() == threads and _sandbox_children() == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "why"),
+    [
+        # A streamed parse holds one batch at a time, so only a limit below what the reader needs to start
+        # stops it; 0.05 s stops it while the rows come.
+        ("TRACKER_SANDBOX_MEMORY_MB", "25", "could not be read safely: "),
+        ("TRACKER_SANDBOX_SECONDS", "0.05", "could not be read safely: it took longer than 0.05 seconds"),
+    ],
+)
+def test_a_streamed_child_past_its_limits_is_a_refusal(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, why: str
+) -> None:
+    """The child's memory and time limits hold for a streamed parse too: a refusal, the process lives on."""
+    data = _extract(3, rows=HEAD_ROWS * 200)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(UnreadableFile) as info, read_workbook(data, filename="hr.xlsx", stream=True) as wb:
+        load_workforce(wb)
+    assert info.value.code == "unsafe" and why in info.value.message, info.value.message

@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import datetime as dt
@@ -240,15 +241,18 @@ class Child:
         name, proc = self._name, self._proc
         assert proc is not None and self._queue is not None
         frame = self._queue.get()
-        if isinstance(frame, EOFError):
-            proc.wait()
+        if isinstance(frame, BaseException):
+            # The pipe ended, or a frame was cut short: a child that died (killed at its time limit, out of
+            # memory, crashed) says why; one still running sent what no reader of ours writes.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=2)
             if self._expired:
                 raise _unsafe(name, f"it took longer than {self.seconds:g} seconds")
+            if proc.returncode is None:  # a child that is not our code any more must not get further
+                raise _unsafe(name, f"its reader answered garbage ({type(frame).__name__})")
             time.sleep(0.05)  # the stderr reader's last bytes
             why = _why(proc.returncode, self._stderr, self.memory_bytes) if proc.returncode else "it stopped early"
             raise _unsafe(name, why)
-        if isinstance(frame, BaseException):  # a child that is not our code any more must not get further
-            raise _unsafe(name, f"its reader answered garbage ({type(frame).__name__})")
         if not isinstance(frame, tuple) or not frame:
             raise _unsafe(name, "its reader answered garbage")
         if frame[0] == "refused":

@@ -32,7 +32,7 @@ from typing import Any, BinaryIO
 
 from tracker.config import Settings, get_settings
 from tracker.ingest.base import Issue, UnreadableFile
-from tracker.ingest.sandbox import Child, shown_name, unguard
+from tracker.ingest.sandbox import MAX_CELL_CHARS, Child, SheetRows, shown_name, unguard
 from tracker.ingest.sandbox import column_letters as _column_letters
 from tracker.ingest.word import WORD_SUFFIXES, word_document
 
@@ -80,6 +80,9 @@ class Sheet:
     links: dict[tuple[int, int], str] = field(default_factory=dict)
     # A streamed sheet's rows after `rows` (read_workbook(stream=True)), once; None when `rows` is all of it.
     rest: Callable[[], Iterator[list[Cell]]] | None = field(default=None, repr=False, compare=False)
+    # What the reader's checks of single cells found in rows from `rest` and no loader has taken yet (a loader
+    # reading `rest` takes them as it goes, so they come in row order).
+    found: list[Issue] = field(default_factory=list, repr=False, compare=False)
     # {row: (first columns, ranges)} sorted by first column, built on the first merge_at: a dict per cell would
     # cost a hundred bytes a cell for a merge across a whole sheet.
     _by_row: dict[int, tuple[list[int], list[Merge]]] | None = field(
@@ -174,8 +177,9 @@ def read_workbook(
     """Read every sheet of a spreadsheet, or raise UnreadableFile saying why not.
 
     With `stream`, an .xlsx without merged cells is read a row at a time: each sheet's `rows` are its first
-    HEAD_ROWS (enough to find a header), `rest()` yields the others as they are parsed (reader issues of those
-    rows: `check_row`), and the workbook must be closed (`close`, or `with`) to stop the parse. A loader that
+    HEAD_ROWS (enough to find a header), `rest()` yields the others as they are parsed (what the reader finds
+    in their cells goes to the sheet's `found`), and the workbook must be closed (`close`, or `with`) to stop
+    the parse. A loader that
     sums rows (a workforce extract) then holds one batch at a time, whatever the file's length.
 
     Example:
@@ -231,7 +235,7 @@ def read_workbook(
                 if streamed:
                     sheets = [Sheet(shown_name(n), rows) for n, rows in heads]
                     for k, sheet in enumerate(sheets):
-                        sheet.rest = functools.partial(rest.rows, k)
+                        sheet.rest = functools.partial(_checked_rest, sheet, rest, k)
                     closer = stack.pop_all().close  # the child lives on until the rows are read
                 else:
                     sheets = _read_calamine(data, name, settings, merges, child=child)
@@ -275,6 +279,17 @@ def read_workbook(
         # After the cells are checked, so a value merged over many cells is cleaned (and reported) once.
         _fill_merges(sheet, name, max_cells)
     return Workbook(filename=name, content=data, sha256=sha, sheets=sheets, issues=issues, closer=closer)
+
+
+def _checked_rest(sheet: Sheet, rest: SheetRows, k: int) -> Iterator[list[Cell]]:
+    """Sheet k's rows after its head, each row the child found odd text in cleaned by `check_row` (its issues
+    put in `sheet.found` before the row is yielded)."""
+    r = len(sheet.rows)
+    for row, odd in rest.rows(k):
+        r += 1
+        if odd:
+            sheet.found += check_row(sheet.name, r, row)
+        yield row
 
 
 def _streamable(data: bytes) -> bool:
@@ -1100,7 +1115,6 @@ def _check_ods_extent(
 # Control characters other than tab, line feed and carriage return: invisible in a spreadsheet, and a terminal
 # acts on some of them (ESC starts a colour or clear-screen sequence) when a message quoting them is printed.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-MAX_CELL_CHARS = 32_767  # what an Excel cell holds
 
 
 def _check_cells(sheet: Sheet) -> list[Issue]:

@@ -58,6 +58,7 @@ Kind = Literal["workbook", "csv", "docx", "stream"]
 # enough for any loader to find its header (they look at the first 30) and a title above it.
 HEAD_ROWS = 50
 BATCH_ROWS = 5_000  # rows per frame of a streamed sheet
+MAX_CELL_CHARS = 32_767  # what an Excel cell holds
 # Frames a streamed parse may run ahead of its reader (100,000 rows: the bench's extract is parsed while the
 # command line imports and checks; a longer one waits for its rows to be summed).
 QUEUED_FRAMES = 20
@@ -309,8 +310,10 @@ class SheetRows:
             return frame
         return self._child._next_frame()
 
-    def rows(self, k: int) -> Iterator[list[Cell]]:
-        """Sheet k's rows after its head, in order (one frame of BATCH_ROWS at a time)."""
+    def rows(self, k: int) -> Iterator[tuple[list[Cell], bool]]:
+        """Sheet k's rows after its head, in order (one frame of BATCH_ROWS at a time), each with whether it
+        holds text that is not plainly printable or is longer than a cell holds (the reader's checks of single
+        cells need run on those rows only: the child tells each distinct text once)."""
         if k < self._at or not 0 <= k < len(self._names):
             raise ValueError(f"sheet {k} cannot be read again (the stream is at sheet {self._at})")
         while True:
@@ -325,7 +328,9 @@ class SheetRows:
                     return
                 continue
             if frame[0] == "rows" and self._at == k:
-                yield from frame[1]
+                odd = set(frame[2])
+                for i, row in enumerate(frame[1]):
+                    yield row, i in odd
 
 
 def _unsafe(name: str, why: str) -> UnreadableFile:
@@ -421,7 +426,8 @@ def _stream_xlsx(data: bytes, name: str, max_rows: int, out: Any) -> None:
     def frame(value: tuple[Any, ...]) -> None:
         pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
 
-    clean = _cleaner()
+    odd = [0]
+    clean = _cleaner(odd)
     try:
         wb = pcp.CalamineWorkbook.from_filelike(io.BytesIO(data))
         names = [m.name for m in wb.sheets_metadata if "WorkSheet" in str(m.typ)]
@@ -430,6 +436,7 @@ def _stream_xlsx(data: bytes, name: str, max_rows: int, out: Any) -> None:
         for k, n in enumerate(names):
             frame(("sheet", k))
             batch: list[list[Cell]] = []
+            flagged: list[int] = []  # the rows of the batch with odd text, for the parent's checks
             count = HEAD_ROWS
             for r in wb.stream_sheet_by_name(n, min_row=HEAD_ROWS):
                 count += 1
@@ -437,12 +444,15 @@ def _stream_xlsx(data: bytes, name: str, max_rows: int, out: Any) -> None:
                     raise UnreadableFile(
                         name, "too_many_rows", f"sheet '{shown_name(n)}' has over {max_rows:,} rows, the limit"
                     )
+                before = odd[0]
                 batch.append(list(map(clean, r)))
+                if odd[0] != before:
+                    flagged.append(len(batch) - 1)
                 if len(batch) == BATCH_ROWS:
-                    frame(("rows", batch))
-                    batch = []
+                    frame(("rows", batch, flagged))
+                    batch, flagged = [], []
             if batch:
-                frame(("rows", batch))
+                frame(("rows", batch, flagged))
         frame(("end",))
     except UnreadableFile as exc:
         frame(("refused", exc.code, exc.message))
@@ -504,10 +514,12 @@ def _read_calamine(data: bytes, name: str, max_rows: int) -> list[RawSheet]:
 _SHARED_TEXTS = 200_000  # distinct texts remembered per file: a faculty's name, not every staff number
 
 
-def _cleaner() -> Callable[[object], Cell]:
+def _cleaner(odd: list[int] | None = None) -> Callable[[object], Cell]:
     """`_clean` for one file's cells, each distinct text cleaned once and then shared: equal texts become one
     object (a faculty's name in 100,000 rows), which pickle sends once and refers back to, so the rows cross
     the pipe smaller and the parent builds far fewer objects.
+
+    `odd[0]` (when given) counts the texts met that are not plainly printable or are longer than a cell holds.
 
     Example:
         >>> clean = _cleaner()
@@ -524,6 +536,10 @@ def _cleaner() -> Callable[[object], Cell]:
             return texts[c]  # type: ignore[index]
         except KeyError:
             v = _clean(c)
+            if v.__class__ is str and (not v.isprintable() or len(v) > MAX_CELL_CHARS):  # type: ignore[union-attr]
+                if odd is not None:  # counted each time it is met: never shared
+                    odd[0] += 1
+                return v
             if len(texts) < _SHARED_TEXTS:
                 texts[c] = v  # type: ignore[index]
             return v

@@ -21,7 +21,7 @@ from typing import Any
 
 from tracker.ingest.base import LoadResult
 from tracker.ingest.cells import find_header, norm, parse_date, text
-from tracker.ingest.reader import Cell, Sheet, Workbook, check_row
+from tracker.ingest.reader import Cell, Sheet, Workbook
 from tracker.models import WorkforceRecordCreate
 
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -391,15 +391,17 @@ class _Loader:
     def _data_rows(self) -> Iterator[tuple[int, list[Cell]]]:
         """(Excel row number, cells) of each row under the header: the sheet's rows, then, for a streamed sheet,
         the rest as they are parsed (with the reader's checks of each, which `read_workbook` made of the first)."""
-        rows, name = self.sheet.rows, self.sheet.name
+        rows = self.sheet.rows
         for i in range(self.h + 1, len(rows)):
             yield i + 1, rows[i]
-        if self.sheet.rest is not None:
+        sheet = self.sheet
+        if sheet.rest is not None:
             r = len(rows)
-            for row in self.sheet.rest():
+            for row in sheet.rest():
                 r += 1
-                if problems := check_row(name, r, row):
-                    self.sink.extend(problems)
+                if sheet.found:  # the reader's findings in this row's cells, before the loader's own
+                    self.sink.extend(sheet.found)
+                    sheet.found.clear()
                 yield r, row
 
     def run(self) -> None:

@@ -77,6 +77,10 @@ def test_plainly_written_sheets_take_the_fast_path(rows: tuple[bytes, ...]) -> N
         pytest.param((A1, b'<row r="2"><c r="B2"><f>1+1</f><v>2</v></c></row>'), id="a-formula"),
         pytest.param((A1, b'<row r="2"><c r="B2"><f t="shared" si="0"/></c></row>'), id="a-shared-formula"),
         pytest.param((A1, b"<!-- a note -->"), id="a-comment"),
+        pytest.param(
+            (A1, b'</sheetData><mergeCells count="1"><mergeCell ref="A1:B1"/></mergeCells><sheetData>'),
+            id="merged-cells",
+        ),
         pytest.param((A1, b'<row r="2"><c t="n" r="B2"><v>1</v></c></row>'), id="another-attribute-first"),
         pytest.param((A1, b"<row r=\"2\"><c r='B2'><v>1</v></c></row>"), id="single-quotes"),
         pytest.param((A1, b'<row r="2"><c r="&#66;2"><v>1</v></c></row>'), id="an-entity"),

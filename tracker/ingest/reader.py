@@ -218,10 +218,11 @@ def read_workbook(
                     child.send("stream" if streamed else "workbook", data, name, max_rows=settings.max_rows)
 
                 links: dict[str, dict[tuple[int, int], str]] = {}
+                merged: set[str] = set()
                 issues, merges = _check_extent(
-                    data, name, settings, start_parsing if PARSE_WHILE_CHECKING else None, links=links
+                    data, name, settings, start_parsing if PARSE_WHILE_CHECKING else None, links=links, merged=merged
                 )
-                if streamed and _has_merged_cells(data):  # read whole, so merged values are copied as always
+                if streamed and merged:  # read whole, so merged values are copied as always
                     stack.close()
                     child = stack.enter_context(Child())
                     streamed = False
@@ -301,19 +302,6 @@ def _streamable(data: bytes) -> bool:
             return bool(package.sheets) and not package.bin_sheets and "content.xml" not in names
     except (zipfile.BadZipFile, OSError, ValueError, KeyError, pyexpat.ExpatError, _XmlRefused):
         return False  # the checks that follow say what is wrong with it
-
-
-def _has_merged_cells(data: bytes) -> bool:
-    """Whether any worksheet of an .xlsx merges cells (a pass over its XML, a megabyte at a time)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        for part in _xlsx_package(zf, _zip_names(zf)).sheets:
-            tail = b""
-            with zf.open(part) as f:
-                while block := f.read(_CHUNK):
-                    if b"mergeCell" in tail + block:
-                        return True
-                    tail = block[-16:]
-    return False
 
 
 class Reading:
@@ -611,6 +599,7 @@ def _check_extent(
     sheets_next: Callable[[], None] | None = None,
     *,
     links: dict[str, dict[tuple[int, int], str]] | None = None,
+    merged: set[str] | None = None,
 ) -> tuple[list[Issue], dict[str, list[Merge]]]:
     """Refuse a sheet reaching further than MAX_CELLS before calamine builds it, and shared strings past their
     bounds; warn of formulas with no saved value (calamine reads only saved values, so those cells read as
@@ -621,7 +610,7 @@ def _check_extent(
 
     `sheets_next` is called once the package and its shared strings have passed, before the sheets are scanned
     (the reader starts the sandboxed parse then). `links` is filled with each .xlsx sheet's hyperlinks, {sheet
-    name: {(row, column): address}}, found in the same pass.
+    name: {(row, column): address}}, and `merged` with the .xlsx sheets that merge cells, found in the same pass.
     """
     max_cells = max(MAX_CELLS, settings.max_rows * 20)
     issues: list[Issue] = []
@@ -636,7 +625,7 @@ def _check_extent(
                 sheets_next()
             for part, sheet in package.sheets.items():
                 found: list[tuple[str, str]] = []
-                issues += _check_xlsx_sheet(zf, part, sheet, name, max_cells, found)
+                issues += _check_xlsx_sheet(zf, part, sheet, name, max_cells, found, merged)
                 if found and links is not None:
                     links[shown_name(sheet)] = _hyperlinks(zf, names, part, found)
             for part, sheet in package.bin_sheets.items():
@@ -731,14 +720,16 @@ def _check_xlsx_sheet(
     name: str,
     max_cells: int,
     hyperlinks: list[tuple[str, str]] | None = None,
+    merged: set[str] | None = None,
 ) -> list[Issue]:
     """Refuse a worksheet reaching further than calamine should build; warn of formulas with no saved value;
-    collect its hyperlinks as (cell reference, relationship id) into `hyperlinks` (the first 10,000).
+    collect its hyperlinks as (cell reference, relationship id) into `hyperlinks` (the first 10,000), and add
+    `sheet` to `merged` if it merges cells.
 
     A plainly written sheet is checked by `_plain_sheet_fits` at C speed; any other by `_scan_xlsx_elements`."""
-    if _plain_sheet_fits(zf, part, sheet, name, max_cells):  # no formulas or hyperlinks: nothing to warn of
+    if _plain_sheet_fits(zf, part, sheet, name, max_cells):  # no formulas, hyperlinks or merges: nothing to note
         return []
-    return _scan_xlsx_elements(zf, part, sheet, name, max_cells, hyperlinks)
+    return _scan_xlsx_elements(zf, part, sheet, name, max_cells, hyperlinks, merged)
 
 
 def _scan_xlsx_elements(
@@ -748,6 +739,7 @@ def _scan_xlsx_elements(
     name: str,
     max_cells: int,
     hyperlinks: list[tuple[str, str]] | None = None,
+    merged: set[str] | None = None,
 ) -> list[Issue]:
     """`_check_xlsx_sheet` element by element, for any sheet however written.
 
@@ -823,6 +815,8 @@ def _scan_xlsx_elements(
                 max_row = row
         elif tag == "f":
             in_formula = True
+        elif tag == "mergeCell" and merged is not None:
+            merged.add(sheet)
         elif tag == "hyperlink" and hyperlinks is not None and len(hyperlinks) < 10_000:
             # The relationship id is r:id under whatever prefix the writer bound to the namespace.
             rid = next((attrs[k + 1] for k in range(0, len(attrs) - 1, 2) if attrs[k].endswith(":id")), "")
@@ -877,10 +871,10 @@ _PLAIN_CELL_ROWS = re.compile(rb'<c r="[A-Za-z]{1,3}([1-9][0-9]{0,6})"')
 _PLAIN_ROWS = re.compile(rb'<row r="([1-9][0-9]{0,6})"')
 _ROW_START = re.compile(rb"<row[\s/>]")
 _OTHER_C = re.compile(rb"<c[\w.:-]")  # <col>, <cols>, <cfRule>: elements that are not cells
-# What only the element-by-element scan reads rightly: formulas (saved values or not), hyperlinks, comments and
-# CDATA (their text is not markup), namespace prefixes on the sheet's own elements.
+# What only the element-by-element scan reads rightly: formulas (saved values or not), hyperlinks, merged cells,
+# comments and CDATA (their text is not markup), namespace prefixes on the sheet's own elements.
 _NOT_PLAIN = (re.compile(rb"<f[\s/>]"), re.compile(rb":(?:c|row|f|v|is)[\s/>]"))
-_NOT_PLAIN_TEXT = (b"<!", b"<hyperlink")
+_NOT_PLAIN_TEXT = (b"<!", b"<hyperlink", b"mergeCell")
 
 
 def _plain_sheet_fits(zf: zipfile.ZipFile, part: str, sheet: str, name: str, max_cells: int) -> bool:

@@ -165,6 +165,17 @@ def _copy_result(source: Future[Any], target: Future[Any]) -> None:
         target.set_result(source.result())
 
 
+def _browser_gone(exc: BaseException | None) -> bool:
+    """Whether `exc` says the browser itself is gone (closed, crashed, or its pipe shut), not just one chart."""
+    if exc is None:
+        return False
+    try:
+        from choreographer.errors import BrowserClosedError, BrowserFailedError, ChannelClosedError
+    except ImportError:
+        return False
+    return isinstance(exc, (BrowserClosedError, BrowserFailedError, ChannelClosedError))
+
+
 def _start() -> _Browser:
     """The process's browser, started on first use (the caller holds the lock)."""
     global _browser
@@ -282,8 +293,8 @@ def submit_svg(fig: go.Figure, *, width: int = WIDTH, height: int | None = None)
 
     def done(f: Future[bytes]) -> None:
         exc = f.exception()
-        if isinstance(exc, _Broken):
-            out.set_exception(_fail(str(exc), sticky=True))
+        if isinstance(exc, _Broken) or _browser_gone(exc):
+            out.set_exception(_fail(_first_line(exc) if exc else "the browser stopped", sticky=True))
         elif exc is not None:  # this figure failed; the browser is still there for the next one
             out.set_exception(_fail(_first_line(exc), sticky=False))
         else:
@@ -355,6 +366,10 @@ def browser_ready(timeout: float = FIRST_TIMEOUT) -> bool:
 def warm_up() -> threading.Thread | None:
     """Start the browser in the background (one to three seconds) while the caller does other work; None
     without a browser. Charts asked for meanwhile wait for it.
+
+    Example:
+        >>> warm_up() is None or browser_ready(90)  # doctest: +SKIP
+        True
     """
     if _browser is not None or not charts_available()[0]:
         return None

@@ -195,6 +195,11 @@ class ChartDrawer:
     so the charts are drawn while the rest of the content is gathered; `svgs` then waits for them all.
 
     Charts already drawn in this process for the same figure come from `tracker.charts.export`'s cache.
+
+    Example:
+        >>> drawer = ChartDrawer()
+        >>> content = gather(..., on_chart=drawer.add)  # doctest: +SKIP
+        >>> svgs = drawer.svgs(content, progress)  # doctest: +SKIP
     """
 
     def __init__(self) -> None:

@@ -617,7 +617,7 @@ async def run_level(
     level.end_mb = server.rss_mb()
     level.hwm_mb = server.hwm_mb()
     level.load_avg = os.getloadavg()
-    if long:
+    if long and (not level.samples or time.monotonic() - stats.window_start - level.samples[-1][0] >= 1):
         level.samples.append((time.monotonic() - stats.window_start, level.end_mb, server.children_mb()))
     stats.stopping = True
     # People asleep stop at once; a switch in flight may finish (or time out) first, anyone still busy after that

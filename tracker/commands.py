@@ -359,7 +359,7 @@ def _round(args: argparse.Namespace, session: Session, actor: Actor) -> int:
 
 
 def _report(args: argparse.Namespace, session: Session, actor: Actor) -> int:
-    # Imported here: WeasyPrint and its fonts take a second to load, which the other commands need not pay.
+    # Imported here: Typst, pikepdf and the chart export take a second to load, which other commands need not pay.
     from tracker.report import PackNotFound, build_pack, pack_pdf
 
     out: Path = args.out

@@ -12,7 +12,8 @@ So every user-supplied string passes through one of these on its way to the scre
 Both make invisible controls harmless first (`visible`): bidi overrides and isolates (U+202A–U+202E,
 U+2066–U+2069), which reorder what is displayed (`\\u202egnp.exe` shows as `exe.png`), become a visible mark
 such as `⟨U+202E⟩`; other invisible format and control characters are removed. Data tables (st.dataframe)
-and the board pack (Jinja2, autoescaped) show text as text and take the raw string.
+and the board pack (its Typst template takes every text as data, never as markup) show text as text and take
+the raw string.
 
 Example:
     >>> literal("![x](http://evil/x.png) :red[alert]")

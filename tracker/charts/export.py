@@ -390,7 +390,7 @@ def flatten_pattern_opacity(svg: str) -> str:
     """Bake each bar pattern's see-through strokes into solid colours.
 
     plotly draws a pattern as white marks at `opacity="0.375"` over the bar colour; PDF renderers differ on
-    opacity inside a pattern tile (WeasyPrint draws the marks fully white, which hides the bar's label), so the
+    opacity inside a pattern tile (some draw the marks fully white, which hides the bar's label), so the
     marks get the colour they would show: white blended over the tile's fill.
 
     Example:

@@ -875,7 +875,7 @@ def main(argv: list[str] | None = None) -> int:
         prepared = prepared_database(cached, Path(tmp), max(levels_wanted))
         if args.long:
             lv = measure(prepared, Path(tmp), levels_wanted[0], gc_modes[0], args, long=True)
-            figures.update(report_levels([lv]))
+            report_levels([lv])  # printed only: its figures are the long run's, not the level's (load_long_...)
             figures.update(long_figures(lv, args.duration / 60))
             if lv.error:
                 print(f"long run: ERROR {lv.error}")

@@ -4,9 +4,14 @@ Not a test (CI never runs it). Run `.venv/bin/python bench/bench_load.py --help`
 
 The server is the app as deployed: `python -m streamlit run app.py --server.headless true` on a free port, in its
 own process, with `TRACKER_DATABASE_URL` pointing at a fresh copy of the large institution (bench/large.py, the
-SQLite file bench/bench_pages.py builds and caches under bench/out/) whose administrator has been given a password
-with the tracker's own `tracker.users.set_password` (the generated database holds none). Module file watching is
-off (`--server.fileWatcherType none`), so edits to the working tree during a run cannot reload modules mid-run.
+SQLite file bench/bench_pages.py builds and caches under bench/out/) in which each simulated person has an
+administrator account of their own with a password (the generated database holds none): `admin@large.ac.uk` through
+the tracker's own `tracker.users.set_password`, `bench-admin-NNN@large.ac.uk` through `tracker.users.add_user`. One
+account each because the tracker counts a sign-in attempt against its account while it is being checked: more than
+three in flight on one account lock it. People connect from ::1, which Streamlit passes to the app as no address
+(from 127.0.0.1 the dual-stack server sees them all at one address, whose in-flight attempts are counted together:
+`--host 127.0.0.1`). Module file watching is off (`--server.fileWatcherType none`), so edits to the working tree
+during a run cannot reload modules mid-run.
 
 Each simulated person is one websocket session on `/_stcore/stream` speaking Streamlit's protocol as the browser
 does (`streamlit.proto` BackMsg / ForwardMsg, binary frames, subprotocol "streamlit"):
@@ -27,10 +32,12 @@ People are ramped in over `--ramp` seconds. Before each level one untimed person
 `st.cache_data`: a server that has been up a while). Each level then runs for `--duration` seconds after the
 ramp; switches sent in that window are the figures. An error is a run that showed an exception, a run that landed
 on another page, a closed connection or a sign-in that failed; a timeout is a run with no `script_finished` within
-`--timeout` seconds (the person then reconnects, as someone would reload).
+`--timeout` seconds (the person then reconnects, as someone would reload; the switch counts in the percentiles as
+the timeout); people not signed in when the window closes are counted too.
 
-The server's memory: its process tree's resident set (VmRSS of the server and any children, sampled twice a
-second) and the server's own high-water mark (VmHWM); the peak is the larger. Its CPU is read from /proc too.
+The server's memory, from /proc: its own high-water mark (VmHWM, started again after the warm-up through
+/proc/PID/clear_refs, so a level's peak is its own) plus the most its child processes' PSS reached (sampled every
+second: the Chromium the board-report page starts to draw charts). Its CPU is read from /proc too.
 
 Each level (`--people`, default 25,50,100,200) is measured twice back to back, with a fresh server and database
 each time: Streamlit's default (`runner.postScriptGC` true: `gc.collect(2)` after every script run) and with
@@ -844,7 +851,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--think-min", type=float, default=5.0, help="shortest wait between page switches, s (default 5)")
     p.add_argument("--think-max", type=float, default=15.0, help="longest wait between page switches, s (default 15)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds a run may take before it is a timeout")
-    p.add_argument("--long", action="store_true", help="one long run sampling the server's memory (see above)")
+    p.add_argument(
+        "--long",
+        action="store_true",
+        help="one level (the first of --people, default 50) for --duration s (default 3600), sampling the server's"
+        " RSS: does memory grow without bound?",
+    )
     p.add_argument("--sample-every", type=float, default=30.0, help="--long: seconds between RSS samples (default 30)")
     p.add_argument("--scale", type=float, default=1.0, help="size of the large institution (default 1)")
     p.add_argument("--seed", type=int, default=7, help="random seed of the large institution and the people")

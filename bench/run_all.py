@@ -22,7 +22,7 @@ the 10x/1x ratio: 10 or less is linear or better) from bench/results.json, with 
 average and how long the run took, and records the run's facts in results.json too (`bench_*` figures).
 
 Example:
-    .venv/bin/python bench/run_all.py                    # everything (~12 minutes on 2 CPUs)
+    .venv/bin/python bench/run_all.py                    # everything (~35 minutes on 2 CPUs)
     .venv/bin/python bench/run_all.py --summary-only     # the tables from the figures already recorded
     .venv/bin/python bench/run_all.py --no-growth --import-args=--skip-naive
     .venv/bin/python bench/run_all.py --no-growth --load-args="--people 50,100 --duration 30"

@@ -194,8 +194,9 @@ class Server:
             "--server.fileWatcherType",
             "none",
         ]
-        if gc == "off":
-            cmd += ["--runner.postScriptGC", "false"]
+        # Both settings named on the command line: the app's own .streamlit/config.toml turns the collection off,
+        # so "default" (Streamlit's, a full collection after every run) must be asked for.
+        cmd += ["--runner.postScriptGC", "false" if gc == "off" else "true"]
         env = {**os.environ, "TRACKER_DATABASE_URL": f"sqlite:///{db_path}"}
         log.parent.mkdir(parents=True, exist_ok=True)
         self._log = log.open("w")

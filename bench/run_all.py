@@ -136,6 +136,11 @@ def combined(res: dict[str, Any], md: list[str]) -> None:
     for page in PAGES_ORDER:
         specs.append((f"page {page}: cold (s)", f"page_{page}_{{b}}_cold_s", "s", None))
         specs.append((f"page {page}: warm (s)", f"page_{page}_{{b}}_warm_s", "s", None))
+    # What a person waits for in Chromium (bench_browser.py, one server on SQLite): beside the server times above.
+    specs.append(("in the browser: sign-in to Home drawn (s)", "browser_signin_s", "s", "–"))
+    for page in PAGES_ORDER:
+        specs.append((f"in the browser: {page} cold (s)", f"browser_page_{page}_cold_s", "s", "–"))
+        specs.append((f"in the browser: {page} warm (s)", f"browser_page_{page}_warm_s", "s", "–"))
     specs += [
         ("board pack, large institution (s)", "report_pack{p}_seconds", "s", None),
         ("board pack: pages", "report_pack{p}_pages", "pages", "–"),
@@ -294,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--import-args", default="", help="extra flags for bench_import.py (e.g. --skip-naive)")
     p.add_argument("--pages-args", default="", help="extra flags for bench_pages.py at 1x")
     p.add_argument("--no-load", action="store_true", help="skip bench_load.py (people at once, ~13 minutes)")
+    p.add_argument("--no-browser", action="store_true", help="skip bench_browser.py (waits in Chromium, ~8 minutes)")
     p.add_argument("--load-args", default="", help='extra flags for bench_load.py (e.g. "--people 50,100")')
     p.add_argument("--markdown", type=Path, help="also write the tables as Markdown to this file")
     args = p.parse_args(argv)
@@ -314,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
         step("pages, 1x", "bench_pages.py", [*pg, *shlex.split(args.pages_args)], log)
         step("a lead's update and the database size, 1x", "bench_update.py", pg, log)
         step("board pack, 1x", "bench_report.py", pg, log)
+        if not args.no_browser:
+            step("what people wait for in the browser, 1x", "bench_browser.py", [], log)
         if not args.no_load:
             step("people at once", "bench_load.py", shlex.split(args.load_args), log)
     if not args.no_growth:
@@ -335,6 +343,13 @@ def main(argv: list[str] | None = None) -> int:
                 log,
             )
             step(f"board pack, {s}x", "bench_report.py", ["--scale", s, "--large-only", *gpg], log)
+            if not args.no_browser:
+                step(
+                    f"what people wait for in the browser, {s}x",
+                    "bench_browser.py",
+                    ["--scale", s, "--rounds", "1"],
+                    log,
+                )
     total = time.perf_counter() - t0
 
     res = load()

@@ -376,11 +376,12 @@ def wait_for_run(page: Page, before: int) -> None:
 
 # After a click on a sidebar link the previous page still looks finished until the new run shows: wait until the
 # URL names the new page and either the script state has changed since the click or (a run so quick that the
-# state never visibly left `notRunning`) the heading has; then until everything is drawn.
-_SWITCHED = """([path, changes, heading]) => {
+# state never visibly left `notRunning`) the heading has, or the query has (the link to the page already shown,
+# from a shared link's address: same heading, and its run can be as quick); then until everything is drawn.
+_SWITCHED = """([path, changes, heading, search]) => {
   if (location.pathname !== path) return false;
   const h1 = document.querySelector('[data-testid="stMain"] h1');
-  return window.__scriptStateChanges > changes || (h1 ? h1.innerText : '') !== heading;
+  return window.__scriptStateChanges > changes || (h1 ? h1.innerText : '') !== heading || location.search !== search;
 }"""
 
 
@@ -393,7 +394,8 @@ def follow_link(tab: Page, link: Locator, app_page: AppPage) -> None:
     """Click `link` (a sidebar or page link to `app_page`) and wait until that page is drawn."""
     before = tab.evaluate(
         """() => [window.__scriptStateChanges,
-                  document.querySelector('[data-testid="stMain"] h1')?.innerText ?? '']"""
+                  document.querySelector('[data-testid="stMain"] h1')?.innerText ?? '',
+                  location.search]"""
     )
     link.click()
     from playwright.sync_api import TimeoutError as PlaywrightTimeout

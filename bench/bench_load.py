@@ -40,8 +40,9 @@ The server's memory, from /proc: its own high-water mark (VmHWM, started again a
 second: the Chromium the board-report page starts to draw charts). Its CPU is read from /proc too.
 
 Each level (`--people`, default 25,50,100,200) is measured twice back to back, with a fresh server and database
-each time: Streamlit's default (`runner.postScriptGC` true: `gc.collect(2)` after every script run) and with
-`--runner.postScriptGC false` (`--gc` picks one). Target: 100 people at p95 <= 0.5 s on one server process.
+each time: Streamlit's default (`--runner.postScriptGC true`: `gc.collect(2)` after every script run) and
+`--runner.postScriptGC false` (what the app's .streamlit/config.toml sets since these measurements), both named on
+the command line (`--gc` picks one). Target: 100 people at p95 <= 0.5 s on one server process.
 
 `--long` runs one level (default 50 people, `--gc off`) for `--duration` seconds (an hour: 3600; 600 for a
 10-minute development run), samples the server's RSS every `--sample-every` seconds, and says whether memory grows

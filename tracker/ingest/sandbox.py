@@ -459,10 +459,8 @@ def _stream_xlsx(data: bytes, name: str, max_rows: int, out: Any) -> None:
     except MemoryError:
         raise
     except BaseException as exc:
-        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
-            raise
-        detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        frame(("refused", "corrupt", f"cannot be read as a spreadsheet ({detail})"))
+        refusal = _calamine_refusal(exc, name)
+        frame(("refused", refusal.code, refusal.message))
 
 
 def _read_calamine(data: bytes, name: str, max_rows: int) -> list[RawSheet]:
@@ -503,12 +501,22 @@ def _read_calamine(data: bytes, name: str, max_rows: int) -> list[RawSheet]:
     except MemoryError:
         raise
     except BaseException as exc:
-        # calamine's errors are many and untyped: all mean "cannot read". A panic inside it (a malformed
-        # record it indexes past) reaches Python as pyo3's PanicException, which is not an Exception.
-        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
-            raise
-        detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise UnreadableFile(name, "corrupt", f"cannot be read as a spreadsheet ({detail})") from None
+        raise _calamine_refusal(exc, name) from None
+
+
+def _calamine_refusal(exc: BaseException, name: str) -> UnreadableFile:
+    """What an error of calamine's means: the file cannot be read. Its errors are many and untyped; a panic
+    inside it (a malformed record it indexes past) reaches Python as pyo3's PanicException, which is not an
+    Exception. Anything else that is not an Exception (KeyboardInterrupt, SystemExit) is raised on.
+
+    Example:
+        >>> _calamine_refusal(ValueError("Invalid zip header\\nmore"), "x.xlsx").message
+        'cannot be read as a spreadsheet (Invalid zip header)'
+    """
+    if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+        raise exc
+    detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+    return UnreadableFile(name, "corrupt", f"cannot be read as a spreadsheet ({detail})")
 
 
 _SHARED_TEXTS = 200_000  # distinct texts remembered per file: a faculty's name, not every staff number

@@ -418,10 +418,20 @@ def _first_line(text: str, limit: int = 160) -> str:
 # --- opening and closing ------------------------------------------------------------------------------------
 
 
+def _open_refs(session: Session, plan_id: int, today: date) -> list[str]:
+    """The refs of the plan's actions neither withdrawn nor complete by their latest update on `today`, in plan
+    order (list_actions has both, from one light query)."""
+    return [
+        a.ref
+        for a in list_actions(session=session, plan_id=plan_id, include_withdrawn=False, as_of=today)
+        if a.status != "complete"
+    ]
+
+
 def _still_open(session: Session, plan_id: int, acts: list[Action], today: date) -> list[Action]:
-    """The actions neither withdrawn nor complete by their latest update on `today`, in plan order."""
-    done = {a.ref for a in list_actions(session=session, plan_id=plan_id, as_of=today) if a.status == "complete"}
-    return sorted((a for a in acts if not a.withdrawn and a.ref not in done), key=lambda a: a.position)
+    """Those of the plan's actions `acts` that `_open_refs` names, in plan order."""
+    still = set(_open_refs(session, plan_id, today))
+    return sorted((a for a in acts if a.ref in still), key=lambda a: a.position)
 
 
 def expected_by_default(*, session: Session, today: date | None = None) -> list[str]:
@@ -437,12 +447,7 @@ def expected_by_default(*, session: Session, today: date | None = None) -> list[
     plan = current_plan(session=session)
     if plan is None or plan.id is None:
         return []
-    # Plan order, the latest status of each: list_actions has both, from one light query.
-    return [
-        a.ref
-        for a in list_actions(session=session, plan_id=plan.id, include_withdrawn=False, as_of=today or date.today())
-        if a.status != "complete"
-    ]
+    return _open_refs(session, plan.id, today or date.today())
 
 
 def open_round(

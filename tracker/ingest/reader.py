@@ -24,7 +24,7 @@ import struct
 import threading
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -32,7 +32,7 @@ from typing import Any, BinaryIO
 
 from tracker.config import Settings, get_settings
 from tracker.ingest.base import Issue, UnreadableFile
-from tracker.ingest.sandbox import MAX_CELL_CHARS, Child, SheetRows, shown_name, unguard
+from tracker.ingest.sandbox import MAX_CELL_CHARS, Child, SheetRows, plain_text, shown_name, unguard
 from tracker.ingest.sandbox import column_letters as _column_letters
 from tracker.ingest.word import WORD_SUFFIXES, word_document
 
@@ -179,8 +179,8 @@ def read_workbook(
     With `stream`, an .xlsx without merged cells is read a row at a time: each sheet's `rows` are its first
     HEAD_ROWS (enough to find a header), `rest()` yields the others as they are parsed (what the reader finds
     in their cells goes to the sheet's `found`), and the workbook must be closed (`close`, or `with`) to stop
-    the parse. A loader that
-    sums rows (a workforce extract) then holds one batch at a time, whatever the file's length.
+    the parse. A loader that sums rows (a workforce extract) then holds one batch at a time, whatever the
+    file's length.
 
     Example:
         >>> read_workbook(b"%PDF-1.7 ...", filename="plan.xlsx")
@@ -222,23 +222,20 @@ def read_workbook(
                 issues, merges = _check_extent(
                     data, name, settings, start_parsing if PARSE_WHILE_CHECKING else None, links=links, merged=merged
                 )
-                if streamed and merged:  # read whole, so merged values are copied as always
-                    stack.close()
-                    child = stack.enter_context(Child())
-                    streamed = False
-                if streamed:
+                sheets = []
+                # Merged cells, or blank as far as the heads go: read whole, so merged values are copied as always
+                # and the whole read says whether anything follows the blank.
+                if streamed and not merged:
                     heads, rest = child.stream(data, name, max_rows=settings.max_rows)
-                    if not any(c not in (None, "") for _, rows in heads for row in rows for c in row):
-                        # Blank as far as the heads go: read whole, which says whether anything follows.
+                    if _has_data(row for _, rows in heads for row in rows):
+                        sheets = [Sheet(shown_name(n), rows) for n, rows in heads]
+                        for k, sheet in enumerate(sheets):
+                            sheet.rest = functools.partial(_checked_rest, sheet, rest, k)
+                        closer = stack.pop_all().close  # the child lives on until the rows are read
+                if not sheets:
+                    if streamed:  # the child was given the file to stream: a fresh one reads it whole
                         stack.close()
                         child = stack.enter_context(Child())
-                        streamed = False
-                if streamed:
-                    sheets = [Sheet(shown_name(n), rows) for n, rows in heads]
-                    for k, sheet in enumerate(sheets):
-                        sheet.rest = functools.partial(_checked_rest, sheet, rest, k)
-                    closer = stack.pop_all().close  # the child lives on until the rows are read
-                else:
                     sheets = _read_calamine(data, name, settings, merges, child=child)
                 for sheet in sheets:
                     sheet.links = links.get(sheet.name, {})
@@ -271,7 +268,7 @@ def read_workbook(
             )
         sheet, issues = _read_csv(data, name, settings)
         sheets = [sheet]
-    if not any(any(c not in (None, "") for c in row) for s in sheets for row in s.rows):
+    if not _has_data(row for s in sheets for row in s.rows):
         raise UnreadableFile(name, "empty", "has no data in any sheet")
     for sheet in sheets:
         issues += _check_cells(sheet)
@@ -280,6 +277,11 @@ def read_workbook(
         # After the cells are checked, so a value merged over many cells is cleaned (and reported) once.
         _fill_merges(sheet, name, max_cells)
     return Workbook(filename=name, content=data, sha256=sha, sheets=sheets, issues=issues, closer=closer)
+
+
+def _has_data(rows: Iterable[list[Cell]]) -> bool:
+    """Whether any cell of `rows` holds something (not None, not empty text)."""
+    return any(any(c not in (None, "") for c in row) for row in rows)
 
 
 def _checked_rest(sheet: Sheet, rest: SheetRows, k: int) -> Iterator[list[Cell]]:
@@ -1130,7 +1132,7 @@ def check_row(sheet: str, r: int, row: list[Cell]) -> list[Issue]:
     """
     issues: list[Issue] = []
     for j, c in enumerate(row):
-        if c.__class__ is not str or (c.isprintable() and len(c) <= MAX_CELL_CHARS):  # type: ignore[union-attr]
+        if c.__class__ is not str or plain_text(c):  # type: ignore[arg-type]
             continue
         s = str(c)
         where = (sheet, r, _column_letters(j))

@@ -519,6 +519,16 @@ def _calamine_refusal(exc: BaseException, name: str) -> UnreadableFile:
     return UnreadableFile(name, "corrupt", f"cannot be read as a spreadsheet ({detail})")
 
 
+def plain_text(s: str) -> bool:
+    """Printable text a cell can hold: what the reader's checks of single cells (`reader.check_row`) pass over.
+
+    Example:
+        >>> plain_text("Laws"), plain_text("bell\\x07"), plain_text("x" * 40_000)
+        (True, False, False)
+    """
+    return s.isprintable() and len(s) <= MAX_CELL_CHARS
+
+
 _SHARED_TEXTS = 200_000  # distinct texts remembered per file: a faculty's name, not every staff number
 
 
@@ -544,7 +554,7 @@ def _cleaner(odd: list[int] | None = None) -> Callable[[object], Cell]:
             return texts[c]  # type: ignore[index]
         except KeyError:
             v = _clean(c)
-            if v.__class__ is str and (not v.isprintable() or len(v) > MAX_CELL_CHARS):  # type: ignore[union-attr]
+            if v.__class__ is str and not plain_text(v):  # type: ignore[arg-type]
                 if odd is not None:  # counted each time it is met: never shared
                     odd[0] += 1
                 return v

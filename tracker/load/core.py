@@ -160,10 +160,11 @@ def load_file(
         plan = replace(plan, start=plan.start or plan_start, mapping=plan.mapping or mapping)
     updates = updates or UpdateOptions(mapping=plan.mapping)
     uploaded_by = uploaded_by or (actor.email if actor is not SYSTEM else "")
+    reading = source if isinstance(source, Reading) else None
     if not actor.can("load_updates"):  # viewers and board members load nothing: refuse before reading
         shown = (
-            source.name
-            if isinstance(source, Reading)
+            reading.name
+            if reading is not None
             else filename or (Path(source).name if isinstance(source, str | Path) else "upload")
         )
         audit.require_logged(session, actor, KIND_OPERATION.get(kind or "", "load_updates"), shown)
@@ -174,7 +175,7 @@ def load_file(
             return _load_once(
                 data,
                 name,
-                reading=source if isinstance(source, Reading) and attempt == 1 else None,
+                reading=reading if attempt == 1 else None,
                 session=session,
                 actor=actor,
                 dry_run=dry_run,

@@ -67,8 +67,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,7 +87,6 @@ from tests.browser_util import (  # noqa: E402
     _SWITCHED,
     CHART,
     CHROMIUM,
-    CHROMIUM_ARGS,
     ERROR_BOX,
     EXCEPTION,
     SIDEBAR,
@@ -95,6 +94,7 @@ from tests.browser_util import (  # noqa: E402
     AppPage,
     Server,
     app_pages,
+    launch_chromium,
     nav_link,
     new_context,
     new_password,
@@ -104,7 +104,7 @@ from tests.browser_util import (  # noqa: E402
 )
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import BrowserContext, Page
 
 SETTLE_S = 0.3  # the untimed look after each stop, for anything drawn or run after it
 
@@ -142,6 +142,7 @@ class Waiter:
                   charts: document.querySelectorAll('{CHART}').length,
                   drawn: document.querySelectorAll('{CHART} .main-svg').length,
                   h1: document.querySelector('[data-testid="stMain"] h1')?.innerText ?? '',
+                  search: location.search,
                 }})"""
             )
         )
@@ -195,7 +196,7 @@ class Waiter:
         t0 = time.perf_counter()
         link.click()
         self.tab.wait_for_function(
-            _SWITCHED, arg=[app_page.path, state["changes"], state["h1"]], timeout=self.timeout_ms
+            _SWITCHED, arg=[app_page.path, state["changes"], state["h1"], state["search"]], timeout=self.timeout_ms
         )
         self._run_done()
         run_s = time.perf_counter() - t0
@@ -296,22 +297,6 @@ def one_round(
         return r
     finally:
         tab.close()
-
-
-@contextmanager
-def chromium() -> Iterator[Browser]:
-    """Debian's Chromium through Playwright, with the test suite's launch arguments; closed on leaving."""
-    from playwright.sync_api import sync_playwright
-
-    pw = sync_playwright().start()
-    try:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
-    finally:
-        pw.stop()
 
 
 # --- the report ---------------------------------------------------------------------------------------------
@@ -465,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
             password = new_password()
             set_passwords(db.url, {ADMIN: password})
             server = Server(f"bench-browser-x{args.scale:g}", db.url)
-            with chromium() as browser:
+            with launch_chromium(CHROMIUM) as browser:
                 context = new_context(browser)  # one for the run: the browser's HTTP cache is a returning user's
                 server.wait_ready()
                 print(f"server {server.url} (pid {server.proc.pid}, log {server.log_path.relative_to(ROOT)})")

@@ -148,19 +148,27 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="module")
-def browser(chromium: Path) -> Iterator[Browser]:
+@contextlib.contextmanager
+def launch_chromium(path: Path) -> Iterator[Browser]:
+    """Debian's Chromium at `path` through Playwright, with the suite's launch arguments; closed on leaving (the
+    `browser` fixture, and bench/bench_browser.py)."""
     from playwright.sync_api import sync_playwright
 
     pw = sync_playwright().start()
     try:
-        b = pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True)
+        b = pw.chromium.launch(executable_path=str(path), args=CHROMIUM_ARGS, headless=True)
         try:
             yield b
         finally:
             b.close()
     finally:
         pw.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: Path) -> Iterator[Browser]:
+    with launch_chromium(chromium) as b:
+        yield b
 
 
 # Counts changes of the app's script state, so a test can wait for the run its click started (before that run
